@@ -1,0 +1,329 @@
+"""Layers with hand-written backward passes.
+
+Every layer follows one contract (row vectors, batch first)::
+
+    y  = layer.forward(x)    # x: (batch, n_in)  -> y: (batch, n_out); keeps what backward needs
+    dx = layer.backward(dy)  # dy = dL/dy        -> dx = dL/dx; fills layer.grads
+
+``layer.params`` and ``layer.grads`` are dicts with the same keys and shapes. Backward
+writes the gradients *into* the arrays of ``layer.grads`` (never replaces them), so an
+optimizer may hold on to them from step to step.
+"""
+import numpy as np
+
+
+class Layer:
+    """Base class: no parameters, identity map.  Subclasses override forward/backward."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x):
+        """x: (batch, n_in) -> y: (batch, n_out)."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented yet")
+
+    def backward(self, dy):
+        """dy: (batch, n_out) = dL/dy -> dx: (batch, n_in) = dL/dx; fills self.grads."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented yet")
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def named_parameters(self, prefix=""):
+        """[(name, value, grad), ...] for every parameter of this layer."""
+        return [(prefix + key, self.params[key], self.grads[key]) for key in self.params]
+
+    def astype(self, dtype):
+        """Convert parameters and gradients to ``dtype`` in place; returns self."""
+        for key in self.params:
+            self.params[key] = self.params[key].astype(dtype)
+            self.grads[key] = np.zeros_like(self.params[key])
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """Fully connected layer ``y = x @ W + b``.
+
+    Shapes: x (batch, n_in), W (n_in, n_out), b (n_out,), y (batch, n_out).
+
+    Initialisation (``init``):
+      * ``"glorot"`` (Xavier uniform): W ~ U(-a, a), a = sqrt(6 / (n_in + n_out));
+        keeps the variance of activations and gradients about constant for tanh,
+        sigmoid and linear layers.
+      * ``"he"``: W ~ N(0, 2 / n_in); the factor 2 makes up for ReLU zeroing half its inputs.
+    b starts at zero.
+    """
+
+    def __init__(self, n_in, n_out, init="glorot", rng=None, dtype=np.float64):
+        super().__init__()
+        n_in, n_out = int(n_in), int(n_out)
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"Dense needs positive sizes, got n_in={n_in}, n_out={n_out}")
+        rng = np.random.default_rng(rng)
+        if init == "glorot":
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            W = rng.uniform(-limit, limit, size=(n_in, n_out))
+        elif init == "he":
+            W = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+        else:
+            raise ValueError(f"init must be 'glorot' or 'he', got {init!r}")
+        self.params = {"W": W.astype(dtype), "b": np.zeros(n_out, dtype=dtype)}
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.x = None
+
+    @property
+    def n_in(self):
+        return self.params["W"].shape[0]
+
+    @property
+    def n_out(self):
+        return self.params["W"].shape[1]
+
+    def forward(self, x):
+        """x: (batch, n_in) -> y = x @ W + b: (batch, n_out)."""
+        self.x = x
+        y = x @ self.params["W"]
+        y += self.params["b"]  # in place: no second (batch, n_out) array
+        return y
+
+    def backward(self, dy):
+        """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out), b (n_out,)."""
+        # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
+        np.matmul(self.x.T, dy, out=self.grads["W"])
+        # b is added to every row, so its gradient sums dy over the batch
+        np.sum(dy, axis=0, out=self.grads["b"])
+        # d/dx of x @ W is dy @ W^T
+        return dy @ self.params["W"].T
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"
+
+
+class Activation(Layer):
+    """An elementwise function y = f(x) with no parameters.
+
+    Subclasses define ``function(x)``, ``derivative(x, y)`` = f'(x) (y = f(x) is given
+    because f' is often cheapest from the output) and ``second_derivative(x, y)`` = f''(x),
+    which the contractive penalty needs. Backward is the chain rule: dx = dy * f'(x).
+    """
+
+    kinks = ()  # points where f is not differentiable (gradient checks steer clear)
+
+    def function(self, x):
+        raise NotImplementedError
+
+    def derivative(self, x, y):
+        raise NotImplementedError
+
+    def second_derivative(self, x, y):
+        raise NotImplementedError
+
+    def forward(self, x):
+        """x: (batch, n) -> y = f(x): (batch, n)."""
+        self.x = x
+        self.y = self.function(x)
+        return self.y
+
+    def backward(self, dy):
+        """dy: (batch, n) -> dx = dy * f'(x): (batch, n)."""
+        dx = self.derivative(self.x, self.y)
+        dx *= dy  # in place on the fresh derivative array
+        return dx
+
+
+class Identity(Activation):
+    """f(x) = x; f' = 1; f'' = 0."""
+
+    def function(self, x):
+        return x
+
+    def derivative(self, x, y):
+        return np.ones_like(x)
+
+    def second_derivative(self, x, y):
+        return np.zeros_like(x)
+
+    def backward(self, dy):
+        return dy
+
+
+class ReLU(Activation):
+    """f(x) = max(x, 0); f' = 1[x > 0]; f'' = 0 (away from the kink at 0)."""
+
+    kinks = (0.0,)
+
+    def function(self, x):
+        return np.maximum(x, 0)
+
+    def derivative(self, x, y):
+        return (x > 0).astype(x.dtype)
+
+    def second_derivative(self, x, y):
+        return np.zeros_like(x)
+
+
+class LeakyReLU(Activation):
+    """f(x) = x if x > 0 else slope * x; f' = 1 or slope; f'' = 0."""
+
+    kinks = (0.0,)
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.slope = float(slope)
+
+    def function(self, x):
+        return np.where(x > 0, x, self.slope * x).astype(x.dtype, copy=False)
+
+    def derivative(self, x, y):
+        return np.where(x > 0, 1.0, self.slope).astype(x.dtype, copy=False)
+
+    def second_derivative(self, x, y):
+        return np.zeros_like(x)
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) written as (1 + tanh(x/2)) / 2: same value, never overflows."""
+    y = np.tanh(x * 0.5)
+    y += 1
+    y *= 0.5
+    return y
+
+
+class Sigmoid(Activation):
+    """f(x) = 1 / (1 + e^-x); f' = y (1 - y); f'' = f' (1 - 2y)."""
+
+    def function(self, x):
+        return sigmoid(x)
+
+    def derivative(self, x, y):
+        return y * (1 - y)
+
+    def second_derivative(self, x, y):
+        return y * (1 - y) * (1 - 2 * y)
+
+
+class Tanh(Activation):
+    """f(x) = tanh(x); f' = 1 - y^2; f'' = -2 y (1 - y^2)."""
+
+    def function(self, x):
+        return np.tanh(x)
+
+    def derivative(self, x, y):
+        return 1 - y * y
+
+    def second_derivative(self, x, y):
+        return -2 * y * (1 - y * y)
+
+
+class Softplus(Activation):
+    """f(x) = log(1 + e^x), computed as logaddexp(0, x) so large |x| is safe;
+    f' = sigmoid(x); f'' = sigmoid(x) (1 - sigmoid(x))."""
+
+    def function(self, x):
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    def derivative(self, x, y):
+        return sigmoid(x)
+
+    def second_derivative(self, x, y):
+        s = sigmoid(x)
+        return s * (1 - s)
+
+
+ACTIVATIONS = {
+    "identity": Identity,
+    "linear": Identity,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softplus": Softplus,
+}
+
+
+def make_activation(name):
+    """An activation layer from its name (or pass an Activation through unchanged)."""
+    if isinstance(name, Activation):
+        return name
+    if name is None:
+        return Identity()
+    key = str(name).lower()
+    if key not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[key]()
+
+
+class Sequential(Layer):
+    """Layers applied one after another; itself a layer.
+
+    forward runs them in order, backward in reverse order (the chain rule, one layer
+    at a time). Parameter names are prefixed by the layer's position: "0.W", "0.b", ...
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__}")
+        self.layers = list(layers)
+
+    @property
+    def params(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    @params.setter
+    def params(self, value):  # Layer.__init__ assigns {}; the real dict is derived
+        pass
+
+    @property
+    def grads(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    @grads.setter
+    def grads(self, value):
+        pass
+
+    def forward(self, x):
+        """x: (batch, n_in) -> y: (batch, n_out) through every layer."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dy):
+        """dy: (batch, n_out) -> dx: (batch, n_in), filling each layer's grads."""
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def named_parameters(self, prefix=""):
+        out = []
+        for i, layer in enumerate(self.layers):
+            out.extend(layer.named_parameters(f"{prefix}{i}."))
+        return out
+
+    def astype(self, dtype):
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    @property
+    def dense_layers(self):
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __repr__(self):
+        return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"

@@ -1,0 +1,193 @@
+"""The autoencoder: an encoder f, a decoder g and a loss, trained to make g(f(x)) close to x.
+
+    code  h = f(x_tilde)          x_tilde = x, or a corrupted copy (denoising)
+    recon   = g(h)
+    loss    = L(x, recon) + sum of penalties Omega
+
+One training step is one forward pass and one backward pass, written out in
+``loss_and_grads``; everything else (optimizers, ``fit``) only reads the gradients.
+"""
+import numpy as np
+
+from .layers import Dense, Sequential, make_activation
+from .losses import MSE, make_loss
+from .validation import check_data, check_sizes
+
+
+def _activation_name(name):
+    return "identity" if name in (None, "linear") else name
+
+
+class Autoencoder:
+    """An autoencoder built from two layers (usually ``Sequential``).
+
+    Parameters
+    ----------
+    encoder, decoder : Layer
+        encoder maps (batch, n_features) -> (batch, code_size); decoder maps back.
+    loss : Loss or str
+        reconstruction loss; ``"mse"`` (default), ``"bce"`` or ``"bce_logits"``.
+    penalties : list of Penalty
+        added to the loss (see miniae.penalties).
+    noise : Noise or None
+        if given, training steps corrupt the input with fresh noise from ``rng``
+        (a denoising autoencoder); ``encode``/``reconstruct`` never corrupt.
+    rng : None, int or numpy Generator
+        all randomness of a step is drawn from ``self.rng``.
+    """
+
+    def __init__(self, encoder, decoder, loss="mse", penalties=(), noise=None, rng=None):
+        self.encoder = encoder
+        self.decoder = decoder
+        self.loss = make_loss(loss)
+        self.penalties = list(penalties)
+        self.noise = noise
+        self.rng = np.random.default_rng(rng)
+        self.last_terms = {}
+        self.config = {}  # filled by builders; miniae.io stores it
+
+    # ----------------------------------------------------------------- builders
+    @classmethod
+    def mirrored(cls, sizes, activation="relu", output="identity", code_activation="identity",
+                 loss="mse", penalties=(), noise=None, init=None, rng=None, dtype=np.float64):
+        """The symmetric hourglass: sizes [64, 32, 8] builds 64-32-8-32-64.
+
+        ``activation`` is used after every hidden Dense layer, ``code_activation`` after the
+        code layer, ``output`` after the last layer.  ``activation="identity"`` (with the
+        defaults) gives a linear autoencoder.  Undercomplete when the code is smaller than
+        the input, overcomplete when larger.  ``init`` defaults to He for ReLU-like
+        activations and Glorot otherwise.
+        """
+        sizes = check_sizes(sizes)
+        rng = np.random.default_rng(rng)
+        activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
+        if init is None:
+            init = "he" if activation in ("relu", "leaky_relu") else "glorot"
+
+        def stack(dims, last_activation):
+            layers = []
+            for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+                last = i == len(dims) - 2
+                layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
+                act = last_activation if last else activation
+                if act != "identity":
+                    layers.append(make_activation(act))
+            return Sequential(*layers)
+
+        model = cls(stack(sizes, code_activation), stack(sizes[::-1], output),
+                    loss=loss, penalties=penalties, noise=noise, rng=rng)
+        model.config = {"builder": "mirrored", "sizes": sizes, "activation": activation,
+                        "output": output, "code_activation": code_activation, "init": init,
+                        "dtype": np.dtype(dtype).name}
+        return model
+
+    @classmethod
+    def linear(cls, n_features, code_size, rng=None, dtype=np.float64, **kwargs):
+        """The linear autoencoder x -> x W_enc + b_enc -> h W_dec + b_dec (what PCA is compared with)."""
+        return cls.mirrored([n_features, code_size], activation="identity", rng=rng, dtype=dtype, **kwargs)
+
+    # ----------------------------------------------------------------- the step
+    def loss_and_grads(self, X):
+        """One forward and one backward pass on the batch X: (batch, n_features).
+
+        Fills every parameter's gradient and returns the total loss (a float).  The
+        separate terms (reconstruction and each penalty) are left in ``self.last_terms``.
+        Inner code: X is trusted to be a validated array of the model's dtype.
+        """
+        x_in = self.noise.corrupt(X, self.rng) if self.noise is not None else X
+        code = self.encoder.forward(x_in)
+        out = self.decoder.forward(code)
+        terms = {"recon": self.loss.forward(out, X)}
+        grad_code = self.decoder.backward(self.loss.backward())
+        for penalty in self.penalties:
+            if penalty.on == "code":
+                terms[penalty.name] = penalty.forward(code)
+                grad_code = grad_code + penalty.backward()
+        self.encoder.backward(grad_code)
+        for penalty in self.penalties:
+            if penalty.on == "params":
+                terms[penalty.name] = penalty.forward(self, x_in)
+                penalty.backward(self)
+        self.last_terms = terms
+        return float(sum(terms.values()))
+
+    def evaluate_terms(self, X):
+        """The loss terms on X (validated, model dtype) without noise and without gradients."""
+        code = self.encoder.forward(X)
+        terms = {"recon": self.loss.forward(self.decoder.forward(code), X)}
+        for penalty in self.penalties:
+            if penalty.on == "code":
+                terms[penalty.name] = penalty.forward(code)
+            else:
+                terms[penalty.name] = penalty.forward(self, X)
+        return terms
+
+    def named_parameters(self):
+        """[(name, value, grad), ...]: encoder.* then decoder.*; optimizers update value in place."""
+        return self.encoder.named_parameters("encoder.") + self.decoder.named_parameters("decoder.")
+
+    # ----------------------------------------------------------------- using it
+    @property
+    def dtype(self):
+        params = self.named_parameters()
+        return params[0][1].dtype if params else np.dtype(np.float64)
+
+    @property
+    def n_features(self):
+        """Input width, read off the first Dense layer (None if there is none)."""
+        for _, value, _ in self.named_parameters():
+            if value.ndim == 2:
+                return value.shape[0]
+        return None
+
+    @property
+    def code_size(self):
+        dense = [v for n, v, _ in self.encoder.named_parameters() if v.ndim == 2]
+        return dense[-1].shape[1] if dense else None
+
+    def validate(self, X, name="X"):
+        """X as a checked array of the model's dtype with the right number of features."""
+        return check_data(X, name, n_features=self.n_features, dtype=self.dtype)
+
+    def encode(self, X):
+        """X: (n, n_features) -> code: (n, code_size).  No noise."""
+        return self.encoder.forward(self.validate(X))
+
+    def decode(self, Z):
+        """Z: (n, code_size) -> reconstruction: (n, n_features) (probabilities for a logits loss)."""
+        Z = check_data(Z, "Z", n_features=self.code_size, dtype=self.dtype)
+        return self.loss.output(self.decoder.forward(Z))
+
+    def reconstruct(self, X):
+        """X: (n, n_features) -> g(f(X)): (n, n_features).  No noise."""
+        return self.loss.output(self.decoder.forward(self.encoder.forward(self.validate(X))))
+
+    def reconstruction_error(self, X):
+        """Per-sample mean squared error between X and its reconstruction: (n,)."""
+        X = self.validate(X)
+        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+
+    def astype(self, dtype):
+        """Convert every parameter (and gradient) to ``dtype`` in place; returns self."""
+        self.encoder.astype(dtype)
+        self.decoder.astype(dtype)
+        if self.config:
+            self.config["dtype"] = np.dtype(dtype).name
+        return self
+
+    def get_weights(self):
+        """A copy of every parameter, by name (for early stopping and divergence recovery)."""
+        return {name: value.copy() for name, value, _ in self.named_parameters()}
+
+    def set_weights(self, weights):
+        """Copy values from ``get_weights()`` back into the parameters, in place."""
+        for name, value, _ in self.named_parameters():
+            value[...] = weights[name]
+
+    def __repr__(self):
+        parts = [f"encoder={self.encoder!r}", f"decoder={self.decoder!r}", f"loss={self.loss!r}"]
+        if self.penalties:
+            parts.append(f"penalties={self.penalties!r}")
+        if self.noise is not None:
+            parts.append(f"noise={self.noise!r}")
+        return f"{type(self).__name__}(" + ", ".join(parts) + ")"

@@ -1,0 +1,115 @@
+"""Optimizers: turn gradients into parameter updates, in place.
+
+Each optimizer's ``step(named_parameters)`` takes [(name, value, grad), ...] (what
+``model.named_parameters()`` returns) and updates every ``value`` in place.  Per-parameter
+state (velocities, moment estimates) is kept by name and created on first use, with the
+parameter's dtype, so a float32 model stays float32.
+"""
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, lr):
+        if not lr > 0:
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        self.lr = float(lr)
+        self.state = {}
+
+    def step(self, named_parameters):
+        raise NotImplementedError
+
+    def _slot(self, key, like):
+        """Per-parameter state array, zeros the first time it is asked for."""
+        if key not in self.state or self.state[key].shape != like.shape or self.state[key].dtype != like.dtype:
+            self.state[key] = np.zeros_like(like)
+        return self.state[key]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr})"
+
+
+class SGD(Optimizer):
+    """theta <- theta - lr * grad."""
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+
+    def step(self, named_parameters):
+        for _, value, grad in named_parameters:
+            value -= self.lr * grad
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum, classical or Nesterov.
+
+    classical:  v <- mu v - lr g;   theta <- theta + v
+    Nesterov:   v <- mu v - lr g;   theta <- theta + mu v - lr g
+    (the Nesterov form evaluates the gradient at the current point, as in Sutskever et al.
+    2013 rewritten so no look-ahead forward pass is needed).
+    """
+
+    def __init__(self, lr=0.01, momentum=0.9, nesterov=False):
+        super().__init__(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def step(self, named_parameters):
+        for name, value, grad in named_parameters:
+            velocity = self._slot(name, value)
+            velocity *= self.momentum
+            velocity -= self.lr * grad
+            if self.nesterov:
+                value += self.momentum * velocity - self.lr * grad
+            else:
+                value += velocity
+
+    def __repr__(self):
+        return f"Momentum(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), with bias correction.
+
+        m <- b1 m + (1 - b1) g            (mean of the gradient)
+        v <- b2 v + (1 - b2) g^2          (mean of its square)
+        theta <- theta - lr * m_hat / (sqrt(v_hat) + eps),
+        m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.t = 0
+
+    def step(self, named_parameters):
+        self.t += 1
+        # fold both bias corrections into one scalar step size
+        # (Python floats, not NumPy float64 scalars, so a float32 model is never upcast)
+        step_size = self.lr * (1 - self.beta2 ** self.t) ** 0.5 / (1 - self.beta1 ** self.t)
+        eps_hat = self.eps * (1 - self.beta2 ** self.t) ** 0.5
+        for name, value, grad in named_parameters:
+            m = self._slot(name + ".m", value)
+            v = self._slot(name + ".v", value)
+            m *= self.beta1
+            m += (1 - self.beta1) * grad
+            v *= self.beta2
+            v += (1 - self.beta2) * (grad * grad)
+            value -= step_size * m / (np.sqrt(v) + eps_hat)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name, lr=None):
+    if isinstance(name, Optimizer):
+        return name
+    if name is None:
+        name = "adam"
+    key = str(name).lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, got {name!r}")
+    return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)

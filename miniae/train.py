@@ -1,0 +1,229 @@
+"""Minibatch training: ``fit(model, X, ...)`` and the callbacks it calls.
+
+One epoch = shuffle once (a single permutation copy of X), then for each contiguous
+minibatch: ``loss = model.loss_and_grads(batch)`` and ``optimizer.step(params)``.
+The returned History holds the per-epoch mean loss, each loss term separately, and the
+same on validation data when given.
+"""
+import sys
+import time
+
+import numpy as np
+
+from .optim import Adam, make_optimizer
+from .validation import DivergenceError, check_positive_int
+
+
+class History:
+    """Per-epoch records: ``history["loss"]``, ``history["val_loss"]``, ``history["recon"]``, ...
+
+    ``history.history`` is the underlying dict of lists (one entry per finished epoch).
+    """
+
+    def __init__(self):
+        self.history = {}
+        self.epochs = []
+
+    def append(self, epoch, logs):
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __contains__(self, key):
+        return key in self.history
+
+    def __getattr__(self, key):
+        if key != "history" and key in self.__dict__.get("history", {}):
+            return self.history[key]
+        raise AttributeError(key)
+
+    def __len__(self):
+        return len(self.epochs)
+
+    def __repr__(self):
+        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
+        return f"History({len(self)} epochs, last={last})"
+
+
+class Callback:
+    """Hooks called by fit.  fit sets ``self.model``, ``self.optimizer`` and ``self.history``
+    before training starts.  ``on_epoch_end`` returns True to stop training."""
+
+    def on_train_begin(self):
+        pass
+
+    def on_epoch_begin(self, epoch):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        return False
+
+    def on_train_end(self):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs,
+    and (by default) put back the weights of the best epoch."""
+
+    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best=True):
+        self.monitor, self.patience = monitor, int(patience)
+        self.min_delta, self.restore_best = float(min_delta), bool(restore_best)
+
+    def on_train_begin(self):
+        self.best, self.best_epoch, self.best_weights, self.wait = np.inf, None, None, 0
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs):
+        if self.monitor not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r} but fit only logs {sorted(logs)}; "
+                             "pass validation=... or monitor='loss'")
+        value = logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_weights = self.model.get_weights()
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self):
+        if self.restore_best and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class LearningRateSchedule(Callback):
+    """Set ``optimizer.lr = schedule(epoch, initial_lr)`` at the start of every epoch.
+
+    e.g. ``LearningRateSchedule(lambda epoch, lr: lr * 0.5 ** (epoch // 50))``.
+    """
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def on_train_begin(self):
+        self.initial_lr = self.optimizer.lr
+
+    def on_epoch_begin(self, epoch):
+        self.optimizer.lr = float(self.schedule(epoch, self.initial_lr))
+
+
+class Progress(Callback):
+    """One line per reported epoch, e.g. ``epoch  10/100  loss 0.02134  val_loss 0.02310  1.2s``.
+
+    Plain lines (no terminal control codes), so it reads the same in a terminal, a
+    notebook and a log file.  ``every=None`` reports about 10 times in a fit.
+    """
+
+    def __init__(self, every=None, stream=None):
+        self.every = every
+        self.stream = stream
+
+    def on_train_begin(self):
+        self.start = time.perf_counter()
+        self._every = self.every or max(1, self.total_epochs // 10)
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch % self._every == 0 or epoch == self.total_epochs or epoch == 1:
+            width = len(str(self.total_epochs))
+            values = "  ".join(f"{k} {v:.5g}" for k, v in logs.items())
+            elapsed = time.perf_counter() - self.start
+            print(f"epoch {epoch:>{width}}/{self.total_epochs}  {values}  {elapsed:.1f}s",
+                  file=self.stream or sys.stdout, flush=True)
+        return False
+
+
+def evaluate(model, X, batch_size=1024):
+    """Mean loss terms of ``model`` on X (already validated), without training noise or updates.
+
+    Returns a dict like {"loss": ..., "recon": ..., "l1": ...}.  Models may define their own
+    ``evaluate_terms(X)``; otherwise the Autoencoder rule is used.
+    """
+    totals, n = {}, X.shape[0]
+    for start in range(0, n, batch_size):
+        batch = X[start:start + batch_size]
+        terms = model.evaluate_terms(batch)
+        for key, value in terms.items():
+            totals[key] = totals.get(key, 0.0) + value * batch.shape[0]
+    terms = {key: value / n for key, value in totals.items()}
+    return {"loss": sum(terms.values()), **terms}
+
+
+def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shuffle=True,
+        callbacks=(), verbose=False):
+    """Train ``model`` on X with minibatches; returns a History.
+
+    X: (n_samples, n_features), converted to the model's dtype.  ``optimizer``: an Optimizer
+    or a name ('adam', 'sgd', 'momentum'); default Adam(lr=1e-3).  ``validation``: an array
+    like X, evaluated after every epoch (logged as ``val_loss`` and ``val_<term>``).
+    ``verbose``: True prints progress lines.  Shuffling draws from ``model.rng``.
+
+    If the loss becomes NaN or inf, training stops with a DivergenceError naming the epoch,
+    and the model is left with the (finite) weights it had at the start of that epoch.
+    """
+    X = model.validate(X, "X")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
+    X_val = model.validate(validation, "validation") if validation is not None else None
+    optimizer = Adam() if optimizer is None else make_optimizer(optimizer)
+    callbacks = list(callbacks)
+    if verbose:
+        callbacks.append(Progress())
+    history = History()
+    for callback in callbacks:
+        callback.model, callback.optimizer, callback.history = model, optimizer, history
+        callback.total_epochs = epochs
+        callback.on_train_begin()
+
+    params = model.named_parameters()
+    n = X.shape[0]
+    try:
+        for epoch in range(1, epochs + 1):
+            for callback in callbacks:
+                callback.on_epoch_begin(epoch)
+            snapshot = model.get_weights()  # finite weights to fall back on (see docstring)
+            data = X[model.rng.permutation(n)] if shuffle else X
+            sums, total = {}, 0.0
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below, by value
+                for start in range(0, n, batch_size):
+                    batch = data[start:start + batch_size]
+                    try:
+                        loss = model.loss_and_grads(batch)
+                    except DivergenceError:
+                        loss = np.nan
+                    if not np.isfinite(loss):
+                        model.set_weights(snapshot)
+                        raise DivergenceError(
+                            f"the training loss became {loss} in epoch {epoch} (batch starting at row "
+                            f"{start}); the model keeps the finite weights it had at the start of epoch "
+                            f"{epoch}. Lower the learning rate (it is {optimizer.lr:g}) or scale the data."
+                        )
+                    optimizer.step(params)
+                    m = batch.shape[0]
+                    total += loss * m
+                    for key, value in model.last_terms.items():
+                        sums[key] = sums.get(key, 0.0) + value * m
+            logs = {"loss": total / n}
+            if len(sums) > 1:
+                logs.update({key: value / n for key, value in sums.items()})
+            if X_val is not None:
+                val = evaluate(model, X_val)
+                logs["val_loss"] = val.pop("loss")
+                if len(val) > 1:
+                    logs.update({f"val_{key}": value for key, value in val.items()})
+            history.append(epoch, logs)
+            stop = False
+            for callback in callbacks:
+                stop = bool(callback.on_epoch_end(epoch, logs)) or stop
+            if stop:
+                break
+    finally:
+        for callback in callbacks:
+            callback.on_train_end()
+    return history
