@@ -113,3 +113,8 @@ def test_weights_round_trip():
         value += 1
     model.set_weights(saved)
     assert all(np.array_equal(v, saved[n]) for n, v, _ in model.named_parameters())
+
+
+def test_logits_loss_with_sigmoid_output_is_refused():
+    with pytest.raises(ValueError, match="needs output='identity'"):
+        Autoencoder.mirrored([6, 2], output="sigmoid", loss="bce_logits")
