@@ -4,6 +4,11 @@ Each optimizer's ``step(named_parameters)`` takes [(name, value, grad), ...] (wh
 ``model.named_parameters()`` returns) and updates every ``value`` in place.  Per-parameter
 state (velocities, moment estimates) is kept by name and created on first use, with the
 parameter's dtype, so a float32 model stays float32.
+
+Every update is computed in place: the formulas are written with ``*=``, ``+=`` and
+``out=`` into the state arrays and one scratch array per parameter (allocated on the
+first step and reused), so a step allocates nothing.  Scalars are Python floats, never
+NumPy float64 scalars, which under NumPy 2 would turn float32 arithmetic into float64.
 """
 import numpy as np
 
@@ -35,8 +40,9 @@ class SGD(Optimizer):
         super().__init__(lr)
 
     def step(self, named_parameters):
-        for _, value, grad in named_parameters:
-            value -= self.lr * grad
+        for name, value, grad in named_parameters:
+            update = np.multiply(grad, self.lr, out=self._slot(name + ".scratch", value))  # lr * g
+            value -= update
 
 
 class Momentum(Optimizer):
@@ -57,10 +63,11 @@ class Momentum(Optimizer):
     def step(self, named_parameters):
         for name, value, grad in named_parameters:
             velocity = self._slot(name, value)
+            lr_grad = np.multiply(grad, self.lr, out=self._slot(name + ".scratch", value))  # lr * g
             velocity *= self.momentum
-            velocity -= self.lr * grad
+            velocity -= lr_grad
             if self.nesterov:
-                value += self.momentum * velocity - self.lr * grad
+                value += self.momentum * velocity - lr_grad
             else:
                 value += velocity
 
@@ -91,11 +98,21 @@ class Adam(Optimizer):
         for name, value, grad in named_parameters:
             m = self._slot(name + ".m", value)
             v = self._slot(name + ".v", value)
+            scratch = self._slot(name + ".scratch", value)  # reused every step: no allocation
+            # m <- b1 m + (1 - b1) g
             m *= self.beta1
-            m += (1 - self.beta1) * grad
+            m += np.multiply(grad, 1 - self.beta1, out=scratch)
+            # v <- b2 v + (1 - b2) g^2
             v *= self.beta2
-            v += (1 - self.beta2) * (grad * grad)
-            value -= step_size * m / (np.sqrt(v) + eps_hat)
+            np.multiply(grad, grad, out=scratch)
+            scratch *= 1 - self.beta2
+            v += scratch
+            # theta <- theta - step_size * m / (sqrt(v) + eps_hat)
+            np.sqrt(v, out=scratch)
+            scratch += eps_hat
+            np.divide(m, scratch, out=scratch)
+            scratch *= step_size
+            value -= scratch
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"

@@ -4,7 +4,12 @@ One epoch = shuffle once (a single permutation copy of X), then for each contigu
 minibatch: ``loss = model.loss_and_grads(batch)`` and ``optimizer.step(params)``.
 The returned History holds the per-epoch mean loss, each loss term separately, and the
 same on validation data when given.
+
+Memory: the shuffled copy is written into one buffer made before the first epoch, so
+training holds X plus one copy of it, and a step allocates only arrays the size of a
+minibatch (never anything that grows with the number of samples).
 """
+import math
 import sys
 import time
 
@@ -183,12 +188,16 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
 
     params = model.named_parameters()
     n = X.shape[0]
+    data = np.empty_like(X) if shuffle else X  # made once, refilled every epoch
     try:
         for epoch in range(1, epochs + 1):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
             snapshot = model.get_weights()  # finite weights to fall back on (see docstring)
-            data = X[model.rng.permutation(n)] if shuffle else X
+            if shuffle:  # X[permutation], written into the same buffer every epoch
+                # (mode="clip" because take's default mode would copy through a second
+                # temporary array of X's size; a permutation is always in range anyway)
+                np.take(X, model.rng.permutation(n), axis=0, out=data, mode="clip")
             sums, total = {}, 0.0
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below, by value
                 for start in range(0, n, batch_size):
@@ -197,7 +206,7 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
                         loss = model.loss_and_grads(batch)
                     except DivergenceError:
                         loss = np.nan
-                    if not np.isfinite(loss):
+                    if not math.isfinite(loss):  # a Python float: math is cheaper than NumPy here
                         model.set_weights(snapshot)
                         raise DivergenceError(
                             f"the training loss became {loss} in epoch {epoch} (batch starting at row "
