@@ -20,12 +20,19 @@ epoch after a warm-up epoch, and samples per second.  Peers:
 * PyTorch on the CPU, when it is installed: the same ``nn.Sequential``, its default
   ``torch.optim.Adam``, the usual loop (permute once per epoch, slice, zero_grad,
   backward, step).
-* the GEMM floor: the time of just the matrix products one step needs (one per Dense
-  layer forward; x^T dy for every Dense and dy W^T for every Dense but the first,
-  whose input needs no gradient), in preallocated arrays.  ``step / floor`` shows how
-  much time goes to everything else.
+* the GEMM floor: the time of just the matrix products of one step, in preallocated
+  arrays: x W for every Dense layer forward, x^T dy and dy W^T for every Dense layer
+  backward (12 products for these 4-layer models).  ``step / floor`` shows how much
+  time goes to everything else.  (miniae's layer contract has every backward return
+  dL/dx, also the first layer's, which nobody uses; PyTorch skips that product.  The
+  column "floor-11" leaves it out: the floor of a step that skipped it too.)
 
 Everything runs on 2 threads (threadpoolctl for NumPy's BLAS, torch.set_num_threads).
+The epochs of all columns are interleaved (one of each in turn), so a change in the
+machine's load hits every column alike.  PyTorch's OpenMP threads spin while they wait;
+on a machine that other work shares this makes it many times slower, so unless you set
+OMP_WAIT_POLICY yourself the script sets it to PASSIVE (on an idle machine it makes
+little difference).
 """
 import argparse
 import os
@@ -34,18 +41,19 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 
-import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before PyTorch is imported (see above)
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from miniae.datasets import load_digits  # noqa: E402
-from miniae.layers import Dense  # noqa: E402
 from miniae.models import Autoencoder  # noqa: E402
 from miniae.optim import Adam  # noqa: E402
-from miniae.train import Callback, fit  # noqa: E402
+from miniae.train import fit  # noqa: E402
 
-THREADS = 2
+THREADS = 2  # --threads changes it
 SHAPES = {  # name: (sizes, batch size, data)
     "small": ([64, 32, 8], 64, "digits"),
     "medium": ([784, 256, 32], 128, "synthetic"),
@@ -67,43 +75,38 @@ def load(data, n):
     return synthetic_data(n)
 
 
-class EpochTimer(Callback):
-    def on_train_begin(self):
-        self.times = []
-
-    def on_epoch_begin(self, epoch):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs):
-        self.times.append(time.perf_counter() - self.start)
-        return False
+# Each "epoch runner" below trains one more epoch of its model each time it is called and
+# returns the seconds it took.  The benchmark calls them in turn (miniae, MLPRegressor,
+# PyTorch, GEMM floor, miniae, ...), so a machine that gets busier or quieter during the
+# run affects every column alike.
 
 
-def time_miniae(sizes, batch, X, dtype, epochs):
+def miniae_epochs(sizes, batch, X, dtype):
     model = Autoencoder.mirrored(sizes, activation="relu", rng=0, dtype=dtype)
-    timer = EpochTimer()
-    fit(model, X.astype(dtype), epochs=epochs + 1, batch_size=batch, optimizer=Adam(1e-3), callbacks=[timer])
-    return timer.times[1:]
+    optimizer, X = Adam(1e-3), X.astype(dtype)
+
+    def epoch():
+        start = time.perf_counter()
+        fit(model, X, epochs=1, batch_size=batch, optimizer=optimizer)
+        return time.perf_counter() - start
+    return epoch
 
 
-def time_sklearn(sizes, batch, X, dtype, epochs):
-    import warnings
-
+def sklearn_epochs(sizes, batch, X, dtype):
     from sklearn.neural_network import MLPRegressor
 
     hidden = tuple(sizes[1:]) + tuple(sizes[-2:0:-1])
     model = MLPRegressor(hidden_layer_sizes=hidden, activation="relu", solver="adam", alpha=0.0,
                          batch_size=batch, learning_rate_init=1e-3, shuffle=True, random_state=0)
     X = X.astype(dtype)
-    times = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(epochs + 1):
-            start = time.perf_counter()
-            model.partial_fit(X, X)
-            times.append(time.perf_counter() - start)
-    assert model.coefs_[0].dtype == dtype, "MLPRegressor changed the dtype"
-    return times[1:]
+
+    def epoch():
+        start = time.perf_counter()
+        model.partial_fit(X, X)  # one pass over X
+        seconds = time.perf_counter() - start
+        assert model.coefs_[0].dtype == dtype, "MLPRegressor changed the dtype"
+        return seconds
+    return epoch
 
 
 def torch_available():
@@ -114,7 +117,7 @@ def torch_available():
     return True
 
 
-def time_torch(sizes, batch, X, dtype, epochs):
+def torch_epochs(sizes, batch, X, dtype):
     import torch
 
     torch.set_num_threads(THREADS)
@@ -132,8 +135,8 @@ def time_torch(sizes, batch, X, dtype, epochs):
     loss_fn = torch.nn.MSELoss()
     data = torch.from_numpy(X.astype(dtype))
     n = data.shape[0]
-    times = []
-    for _ in range(epochs + 1):
+
+    def epoch():
         start = time.perf_counter()
         shuffled = data[torch.randperm(n)]
         for i in range(0, n, batch):
@@ -142,39 +145,37 @@ def time_torch(sizes, batch, X, dtype, epochs):
             loss = loss_fn(model(xb), xb)
             loss.backward()
             optimizer.step()
-        times.append(time.perf_counter() - start)
-    return times[1:]
+        return time.perf_counter() - start
+    return epoch
 
 
-def gemm_floor(sizes, batch, n, dtype, repeats=30):
-    """Seconds per epoch spent in just the matrix products of the steps (preallocated outputs)."""
+def gemm_floor_epochs(sizes, batch, n, dtype, first_dx=True):
+    """An epoch's worth of just the matrix products of the steps (preallocated outputs)."""
     rng = np.random.default_rng(0)
     dims = list(sizes) + list(sizes[-2::-1])
-    steps = []  # (batch rows, products) per distinct batch size of an epoch
-    sizes_of_batches = [min(batch, n - start) for start in range(0, n, batch)]
-    per_batch = {}
-    for rows in set(sizes_of_batches):
-        xs = [rng.random((rows, d)).astype(dtype) for d in dims]
-        Ws = [rng.random((a, b)).astype(dtype) for a, b in zip(dims[:-1], dims[1:])]
-        gWs = [np.empty_like(W) for W in Ws]
+    batches = [min(batch, n - start) for start in range(0, n, batch)]
+    arrays = {}
+    for rows in set(batches):
+        # values of size about 1 at every layer (W scaled by 1/sqrt(n_in)), so nothing overflows
+        xs = [rng.standard_normal((rows, d)).astype(dtype) for d in dims]  # layer inputs
+        dys = [rng.standard_normal((rows, d)).astype(dtype) for d in dims]  # gradients
+        Ws = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype) for a, b in zip(dims[:-1], dims[1:])]
+        arrays[rows] = xs, dys, Ws, [np.empty_like(W) for W in Ws]
 
-        def step():
-            for i, W in enumerate(Ws):  # forward
-                np.matmul(xs[i], W, out=xs[i + 1])
-            for i in reversed(range(len(Ws))):  # backward
-                np.matmul(xs[i].T, xs[i + 1], out=gWs[i])
-                if i > 0:
-                    np.matmul(xs[i + 1], Ws[i].T, out=xs[i])
+    def step(xs, dys, Ws, gWs):
+        for i, W in enumerate(Ws):  # forward: x W
+            np.matmul(xs[i], W, out=xs[i + 1])
+        for i in reversed(range(len(Ws))):  # backward: x^T dy, dy W^T
+            np.matmul(xs[i].T, dys[i + 1], out=gWs[i])
+            if i > 0 or first_dx:
+                np.matmul(dys[i + 1], Ws[i].T, out=dys[i])
 
-        step()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-        per_batch[rows] = statistics.median(times)
-        steps.append(rows)
-    return sum(per_batch[rows] for rows in sizes_of_batches)
+    def epoch():
+        start = time.perf_counter()
+        for rows in batches:
+            step(*arrays[rows])
+        return time.perf_counter() - start
+    return epoch
 
 
 def machine_info():
@@ -191,6 +192,7 @@ def machine_info():
     if torch_available():
         import torch
         info["PyTorch"] = torch.__version__
+    info["OMP_WAIT_POLICY (PyTorch)"] = os.environ.get("OMP_WAIT_POLICY", "unset")
     flags = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     info["OpenBLAS env"] = ", ".join(f"{k}={v}" for k, v in flags.items()) or "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
     return info
@@ -203,20 +205,30 @@ def run(shape_names, epochs, n_synthetic, include_torch=True):
         X = load(data, n_synthetic)
         n = X.shape[0]
         for dtype in (np.float32, np.float64):
+            runners = {"miniae": miniae_epochs(sizes, batch, X, dtype),
+                       "sklearn": sklearn_epochs(sizes, batch, X, dtype),
+                       "floor": gemm_floor_epochs(sizes, batch, n, dtype),
+                       "floor11": gemm_floor_epochs(sizes, batch, n, dtype, first_dx=False)}
+            if include_torch and torch_available():
+                runners["torch"] = torch_epochs(sizes, batch, X, dtype)
+            times = {key: [] for key in runners}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # MLPRegressor's "not converged yet"
+                for round_ in range(epochs + 1):  # round 0 is the warm-up
+                    for key, epoch in runners.items():
+                        seconds = epoch()
+                        if round_ > 0:
+                            times[key].append(seconds)
             row = {"shape": name, "sizes": "-".join(map(str, sizes + sizes[-2::-1])), "batch": batch,
-                   "n": n, "dtype": np.dtype(dtype).name}
-            row["miniae"] = statistics.median(time_miniae(sizes, batch, X, dtype, epochs))
-            row["sklearn"] = statistics.median(time_sklearn(sizes, batch, X, dtype, epochs))
-            row["torch"] = (statistics.median(time_torch(sizes, batch, X, dtype, epochs))
-                            if include_torch and torch_available() else None)
-            row["floor"] = gemm_floor(sizes, batch, n, dtype)
+                   "n": n, "dtype": np.dtype(dtype).name, "torch": None}
+            row.update({key: statistics.median(values) for key, values in times.items()})
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
 
 
 HEADER = ("| model | batch | dtype | miniae ms/epoch | samples/s | MLPRegressor ms | vs sklearn "
-          "| PyTorch ms | vs torch | GEMM floor ms | step/floor |")
+          "| PyTorch ms | vs torch | GEMM floor ms | step/floor | floor-11 ms |")
 
 
 def format_row(row):
@@ -225,7 +237,7 @@ def format_row(row):
     return (f"| {row['sizes']} | {row['batch']} | {row['dtype']} | {ms(row['miniae'])} "
             f"| {row['n'] / row['miniae']:,.0f} | {ms(row['sklearn'])} | {ratio(row['sklearn'])} "
             f"| {ms(row['torch'])} | {ratio(row['torch'])} | {ms(row['floor'])} "
-            f"| {row['miniae'] / row['floor']:.2f} |")
+            f"| {row['miniae'] / row['floor']:.2f} | {ms(row['floor11'])} |")
 
 
 def float_ratios(rows):
@@ -238,6 +250,41 @@ def float_ratios(rows):
     return lines
 
 
+def target_checks(rows):
+    """The issue's targets, each with the measured number and met / MISSED."""
+    by = {(r["shape"], r["dtype"]): r for r in rows}
+    lines = []
+
+    def check(text, value, ok):
+        lines.append(f"- {text}: {value} -> {'met' if ok else 'MISSED'}")
+
+    for (shape, dtype), r in by.items():
+        speedup_torch = r["torch"] / r["miniae"] if r["torch"] else None
+        speedup_sklearn = r["sklearn"] / r["miniae"]
+        if shape == "small":
+            check(f"{r['sizes']} {dtype}: >= 2.5x faster than MLPRegressor", f"{speedup_sklearn:.2f}x",
+                  speedup_sklearn >= 2.5)
+            if speedup_torch:
+                check(f"{r['sizes']} {dtype}: >= 3x faster than PyTorch", f"{speedup_torch:.2f}x", speedup_torch >= 3)
+        if shape == "medium":
+            check(f"{r['sizes']} {dtype}: >= 1.25x faster than MLPRegressor", f"{speedup_sklearn:.2f}x",
+                  speedup_sklearn >= 1.25)
+            if speedup_torch:
+                check(f"{r['sizes']} {dtype}: at least as fast as PyTorch", f"{speedup_torch:.2f}x", speedup_torch >= 1)
+        if shape == "large" and dtype == "float32":
+            ratio = r["miniae"] / r["floor"]
+            check(f"{r['sizes']} {dtype}: step within 1.3x of the GEMM floor", f"{ratio:.2f}x", ratio <= 1.3)
+            if speedup_torch:
+                check(f"{r['sizes']} {dtype}: within 10% of PyTorch", f"miniae takes {1 / speedup_torch:.2f}x "
+                      "PyTorch's time", speedup_torch >= 1 / 1.1)
+    for shape in ("medium", "large"):
+        if (shape, "float32") in by and (shape, "float64") in by:
+            ratio = by[shape, "float64"]["miniae"] / by[shape, "float32"]["miniae"]
+            check(f"{by[shape, 'float32']['sizes']}: float32 >= 1.5x faster than float64", f"{ratio:.2f}x",
+                  ratio >= 1.5)
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default="small,medium,large", help="comma-separated: small, medium, large")
@@ -246,10 +293,15 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument("--quick", action="store_true", help="2 epochs, 2048 samples: a smoke test")
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS / PyTorch threads (default 2)")
+    parser.add_argument("--out", default="RESULTS.md", help="file name in benchmarks/ for --write")
     args = parser.parse_args(argv)
+    global THREADS
+    THREADS = args.threads
     if args.quick:
         args.epochs, args.n = 2, 2048
     info = machine_info()
+    info["load average (1 min) at start"] = f"{os.getloadavg()[0]:.1f}"
     for key, value in info.items():
         print(f"{key}: {value}")
     print(HEADER)
@@ -257,21 +309,24 @@ def main(argv=None):
         info["BLAS"] = "; ".join(f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')} kernel, "
                                  f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas")
         rows = run(args.shapes.split(","), args.epochs, args.n, include_torch=not args.no_torch)
+    info["load average (1 min) at end"] = f"{os.getloadavg()[0]:.1f}"
     print("\n".join(float_ratios(rows)))
+    print("\n".join(target_checks(rows)))
+    print(f"load average: {info['load average (1 min) at start']} at start, {info['load average (1 min) at end']} at end")
     if args.write:
         write_results(rows, info, args)
 
 
 def write_results(rows, info, args):
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), args.out)
     lines = ["# Training speed: miniae vs scikit-learn vs PyTorch", "",
-             f"Made by `python benchmarks/train_speed.py --write` (median of {args.epochs} epochs after "
-             "one warm-up epoch; ms per epoch, lower is better; \"vs\" columns are how many times "
-             "faster miniae is).", "", "Machine:", ""]
+             f"Made by `python benchmarks/train_speed.py {' '.join(sys.argv[1:])}` (median of {args.epochs} epochs after "
+             "one warm-up epoch, the columns' epochs interleaved; ms per epoch, lower is better; "
+             "\"vs\" columns are how many times faster miniae is).", "", "Machine:", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
     lines += ["", HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     lines += [format_row(row) for row in rows]
-    lines += ["", *float_ratios(rows), ""]
+    lines += ["", *float_ratios(rows), "", "Targets of issue 9:", "", *target_checks(rows), ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {path}")

@@ -90,29 +90,58 @@ class Adam(Optimizer):
         self.t = 0
 
     def step(self, named_parameters):
+        named_parameters = list(named_parameters)  # walked several times below
+        if not named_parameters:
+            return
         self.t += 1
         # fold both bias corrections into one scalar step size
         # (Python floats, not NumPy float64 scalars, so a float32 model is never upcast)
         step_size = self.lr * (1 - self.beta2 ** self.t) ** 0.5 / (1 - self.beta1 ** self.t)
         eps_hat = self.eps * (1 - self.beta2 ** self.t) ** 0.5
-        for name, value, grad in named_parameters:
-            m = self._slot(name + ".m", value)
-            v = self._slot(name + ".v", value)
-            scratch = self._slot(name + ".scratch", value)  # reused every step: no allocation
-            # m <- b1 m + (1 - b1) g
-            m *= self.beta1
-            m += np.multiply(grad, 1 - self.beta1, out=scratch)
-            # v <- b2 v + (1 - b2) g^2
-            v *= self.beta2
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1 - self.beta2
-            v += scratch
-            # theta <- theta - step_size * m / (sqrt(v) + eps_hat)
-            np.sqrt(v, out=scratch)
-            scratch += eps_hat
-            np.divide(m, scratch, out=scratch)
-            scratch *= step_size
-            value -= scratch
+        # Adam treats every entry of every parameter the same way, so it can work on all
+        # of them at once: grad, m, v are flat vectors holding every parameter side by side
+        # (one NumPy call per line below for the whole model, instead of one per parameter)
+        grad, m, v, scratch = self._flat_vectors(named_parameters)
+        # m <- b1 m + (1 - b1) g
+        m *= self.beta1
+        m += np.multiply(grad, 1 - self.beta1, out=scratch)
+        # v <- b2 v + (1 - b2) g^2
+        v *= self.beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.beta2
+        v += scratch
+        # theta <- theta - step_size * m / (sqrt(v) + eps_hat)
+        np.sqrt(v, out=scratch)
+        scratch += eps_hat
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        for (_, value, _), update in zip(named_parameters, self._pieces["scratch"]):
+            value -= update  # each parameter's piece of the flat update
+
+    def _flat_vectors(self, named_parameters):
+        """grad, m, v, scratch: flat vectors with every parameter's entries side by side.
+
+        Made on the first step (again if the parameters change) and reused after that; the
+        gradients are copied in at every step.  ``self.state[name + ".m"]`` (and ".v") are
+        views of each parameter's piece of m and v, shaped like the parameter.
+        """
+        layout = [(name, value.shape, value.dtype) for name, value, _ in named_parameters]
+        if layout != getattr(self, "_layout", None):
+            self._layout = layout
+            dtype = np.result_type(*(value for _, value, _ in named_parameters))
+            size = sum(value.size for _, value, _ in named_parameters)
+            self._flat = {key: np.zeros(size, dtype) for key in ("grad", "m", "v", "scratch")}
+            self._pieces = {key: [] for key in self._flat}
+            offset = 0
+            for name, value, _ in named_parameters:
+                for key, flat in self._flat.items():
+                    self._pieces[key].append(flat[offset:offset + value.size].reshape(value.shape))
+                offset += value.size
+            self.state = {f"{name}.{key}": piece for key in ("m", "v")
+                          for (name, _, _), piece in zip(named_parameters, self._pieces[key])}
+        flat = self._flat
+        np.concatenate([grad.reshape(-1) for _, _, grad in named_parameters], out=flat["grad"])
+        return flat["grad"], flat["m"], flat["v"], flat["scratch"]
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"
