@@ -67,18 +67,26 @@ def test_grads_and_optimizer_state_are_reused_not_reallocated(make_optimizer):
     assert all(optimizer.state[key] is state_before[key] for key in state_before)
 
 
-def test_adam_matches_the_textbook_formula():
+@pytest.mark.parametrize("shapes", [[(5, 4)], [(5, 4), (4,), (3, 2)], [(1024, 300), (300,), (300, 1024)]])
+def test_adam_matches_the_textbook_formula(shapes):
+    """Adam works on one flat vector (in two threads when it is big): same numbers as per parameter."""
     rng = np.random.default_rng(3)
-    value = rng.standard_normal((5, 4))
-    theta, m, v = value.copy(), np.zeros_like(value), np.zeros_like(value)
+    values = [rng.standard_normal(shape) for shape in shapes]
+    references = [value.copy() for value in values]
+    moments = [(np.zeros_like(value), np.zeros_like(value)) for value in values]
     optimizer = Adam(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6)
-    for t in range(1, 6):
-        grad = rng.standard_normal(value.shape)
-        optimizer.step([("w", value, grad)])
-        m = 0.8 * m + 0.2 * grad
-        v = 0.99 * v + 0.01 * grad ** 2
-        theta = theta - 1e-2 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-6)
-    assert np.allclose(value, theta, rtol=1e-12, atol=1e-14)
+    for t in range(1, 4):
+        grads = [rng.standard_normal(value.shape) for value in values]
+        optimizer.step([(f"p{i}", value, grad) for i, (value, grad) in enumerate(zip(values, grads))])
+        for i, grad in enumerate(grads):  # the textbook formulas, one parameter at a time
+            m = 0.8 * moments[i][0] + 0.2 * grad
+            v = 0.99 * moments[i][1] + 0.01 * grad ** 2
+            moments[i] = (m, v)
+            references[i] = references[i] - 1e-2 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-6)
+    for i, (value, theta) in enumerate(zip(values, references)):
+        assert np.allclose(value, theta, rtol=1e-12, atol=1e-14)
+        assert optimizer.state[f"p{i}.m"].shape == value.shape
+        assert np.allclose(optimizer.state[f"p{i}.m"], moments[i][0], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -182,3 +190,18 @@ def test_sequential_of_float32_layers_backward_keeps_dtype():
     net = Sequential(Dense(4, 3, rng=0, dtype=np.float32), LeakyReLU(0.2), Dense(3, 2, rng=0, dtype=np.float32))
     y = net.forward(data(6, 4, dtype=np.float32))
     assert net.backward(np.ones_like(y)).dtype == np.float32
+
+
+def _one_epoch_loss(_):
+    X = np.random.default_rng(0).random((64, 784))
+    model = Autoencoder.mirrored([784, 400], rng=0)  # > 2**19 parameters: Adam uses its threads
+    return fit(model, X, epochs=1, batch_size=64)["loss"][-1]
+
+
+def test_threaded_adam_works_in_a_forked_child_after_the_parent_used_it():
+    import multiprocessing
+
+    parent = _one_epoch_loss(0)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.map_async(_one_epoch_loss, [0]).get(timeout=60)  # a dead pool would hang here
+    assert child == [parent]
