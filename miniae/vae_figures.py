@@ -19,6 +19,7 @@ FIGURES = {
     "vae_samples.png": "lesson 06: digits sampled from the prior of an 8-D VAE",
     "vae_beta.png": "lesson 06: beta trades reconstruction for KL and active units",
     "vae_vs_ae.png": "lesson 06: random latent points decoded by a plain AE and by a VAE",
+    "vae_reparam.png": "lesson 06: the reparameterization trick as two computation graphs",
 }
 
 
@@ -133,6 +134,42 @@ def plot_ae_vs_vae(ae2, vae2, ae8, vae8, X, labels, X_reference, n=24, seed=0, p
     return _finish(fig, path)
 
 
+def plot_reparameterization(path=None):
+    """Two computation graphs: z sampled inside the graph (no gradient reaches mu, sigma) and
+    z = mu + sigma * eps with eps an input (gradients flow along the solid arrows)."""
+    import matplotlib.pyplot as plt
+
+    from .plot import _finish
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    boxes = {"x": (0.08, 0.5), "encoder": (0.27, 0.5), "mu": (0.47, 0.72), "sigma": (0.47, 0.28),
+             "z": (0.66, 0.5), "decoder": (0.92, 0.5), "eps": (0.68, 0.12)}
+    labels = {"x": "$x$", "encoder": "encoder", "mu": "$\\mu$", "sigma": "$\\sigma = e^{\\log\\sigma^2/2}$",
+              "decoder": "decoder\n+ loss", "eps": "$\\epsilon \\sim N(0, I)$"}
+    edges = [("x", "encoder"), ("encoder", "mu"), ("encoder", "sigma"), ("mu", "z"), ("sigma", "z"), ("z", "decoder")]
+    for ax, reparam in zip(axes, (False, True)):
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        names = list(labels) + ["z"]
+        for name in names:
+            if name == "eps" and not reparam:
+                continue
+            text = labels.get(name) or ("$z = \\mu + \\sigma\\,\\epsilon$" if reparam else "$z \\sim N(\\mu, \\sigma^2)$")
+            random_node = (name == "z" and not reparam) or name == "eps"
+            ax.text(*boxes[name], text, ha="center", va="center", fontsize=9,
+                    bbox=dict(boxstyle="round", fc="#fde0c5" if random_node else "#dbe9f6", ec="gray"))
+        for a, b in edges + ([("eps", "z")] if reparam else []):
+            blocked = not reparam and b == "z"
+            ax.annotate("", xy=boxes[b], xytext=boxes[a],
+                        arrowprops=dict(arrowstyle="->", color="gray", shrinkA=22, shrinkB=22,
+                                        linestyle=":" if blocked else "-"))
+        ax.set_title("sampling inside the graph: no derivative through z" if not reparam else
+                     "reparameterized: the noise is an input, z is a function", fontsize=9)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
 def make_figures(folder, quick=False):
     """Draw every lesson-06 figure into ``folder``; returns the written paths."""
     import matplotlib.pyplot as plt
@@ -143,28 +180,29 @@ def make_figures(folder, quick=False):
     folder.mkdir(parents=True, exist_ok=True)
     X_train, X_test, _, y_test = load_digits(split="both")
     data = (X_train, X_test)
-    epochs = 5 if quick else 60
+    epochs_2d, epochs_8d = (5, 5) if quick else (60, 30)  # the lesson uses the same numbers
     paths = []
 
-    vae2, _ = train_digits_vae(code_size=2, epochs=epochs, data=data)
+    vae2, _ = train_digits_vae(code_size=2, epochs=epochs_2d, data=data)
     paths.append(folder / "vae_manifold.png")
     decoded_grid(vae2.decode, extent=2.5, n=15, path=paths[-1],
                  title="2-D VAE: the decoder over a grid of latent points")
     paths.append(folder / "vae_latent.png")
     latent_scatter(vae2.encode(X_test), y_test, path=paths[-1], title="test digits: mu of q(z|x), 2-D VAE")
 
-    vae8, _ = train_digits_vae(code_size=8, epochs=epochs, data=data)
+    vae8, _ = train_digits_vae(code_size=8, epochs=epochs_8d, data=data)
     paths.append(folder / "vae_samples.png")
     image_grid(vae8.sample(40, seed=0), n_cols=10, path=paths[-1], title="8-D VAE: samples from the prior")
 
-    rows = beta_sweep((0.25, 1.0, 4.0) if quick else (0.1, 0.25, 1.0, 2.0, 4.0), epochs=5 if quick else 30,
-                      data=data)
+    rows = beta_sweep((0.25, 1.0, 4.0) if quick else (0.1, 0.25, 1.0, 2.0, 4.0), epochs=epochs_8d, data=data)
     paths.append(folder / "vae_beta.png")
     plot_beta_sweep(rows, path=paths[-1])
 
-    ae2 = train_digits_autoencoder(code_size=2, epochs=epochs, data=data)
-    ae8 = train_digits_autoencoder(code_size=8, epochs=epochs, data=data)
+    ae2 = train_digits_autoencoder(code_size=2, epochs=epochs_2d, data=data)
+    ae8 = train_digits_autoencoder(code_size=8, epochs=epochs_8d, data=data)
     paths.append(folder / "vae_vs_ae.png")
     plot_ae_vs_vae(ae2, vae2, ae8, vae8, X_test, y_test, X_train, path=paths[-1])
+    paths.append(folder / "vae_reparam.png")
+    plot_reparameterization(path=paths[-1])
     plt.close("all")
     return [str(p) for p in paths]
