@@ -205,3 +205,11 @@ def test_float32_end_to_end_and_weights_round_trip():
     other.set_weights(weights)
     assert np.allclose(other.encode(X), model.encode(X))
     assert model.config["dtype"] == "float32" and model.config["likelihood"] == "gaussian"
+
+
+def test_make_figures_quick_writes_every_listed_figure(tmp_path):
+    from miniae import vae_figures
+
+    paths = vae_figures.make_figures(tmp_path, quick=True)
+    assert sorted(p.split("/")[-1] for p in paths) == sorted(vae_figures.FIGURES)
+    assert all((tmp_path / name).stat().st_size > 5000 for name in vae_figures.FIGURES)
