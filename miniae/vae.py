@@ -416,6 +416,11 @@ class VAE:
         """X -> decode(encode(X)): the reconstruction through the posterior mean."""
         return self.decode(self.encode(X))
 
+    def reconstruction_error(self, X):
+        """Per-sample mean squared error between X and its reconstruction: (n,) (as Autoencoder's)."""
+        X = self.validate(X)
+        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+
     def sample(self, n, seed=None):
         """n new images: z ~ N(0, I) from the prior, decoded to means: (n, n_features)."""
         n = check_positive_int(n, "n")

@@ -125,6 +125,7 @@ def test_samples_and_decoding(digits_vae):
     assert np.array_equal(model.sample(5, seed=3), model.sample(5, seed=3))
     assert model.encode(X_test).shape == (X_test.shape[0], 8)
     assert np.allclose(model.reconstruct(X_test[:4]), model.decode(model.encode(X_test[:4])))
+    assert model.reconstruction_error(X_test).shape == (X_test.shape[0],)
 
 
 def test_untrained_model_is_far_from_the_trained_elbo():
