@@ -58,14 +58,16 @@ def zca_whiten(X, epsilon=0.1):
     return centred @ (U * (1.0 / np.sqrt(s + epsilon))) @ U.T
 
 
-def image_patches(n, size=8, seed=0, whiten=False, epsilon=0.1, normalize=True):
+def image_patches(n, size=8, seed=0, whiten=False, epsilon=0.1, contrast=None, normalize=True):
     """n grey ``size`` x ``size`` patches cut at random from scikit-learn's two sample photos.
 
     Returns (n, size*size) float64.  Grey = mean of the RGB channels, in [0, 1]; the patch
     positions (and which photo) are drawn from a Generator seeded with ``seed``.
     ``whiten=True`` ZCA-whitens the patches first (see ``zca_whiten``; removes the strong
     pixel-to-pixel correlations of photos, as the pre-whitened images of the classic
-    sparse-autoencoder exercise did).  ``normalize=True`` then applies that exercise's
+    sparse-autoencoder exercise did).  ``contrast=c`` (e.g. 0.01), applied before whitening,
+    divides each mean-removed patch by sqrt(its variance + c), so faint and strong textures
+    weigh the same (the photos have large flat areas of sky and blur).  ``normalize=True`` then applies that exercise's
     normalisation: remove each patch's mean, truncate to +-3 standard deviations (of all
     pixels), and rescale to [0.1, 0.9] so that a sigmoid output can reach every value.
     """
@@ -80,6 +82,9 @@ def image_patches(n, size=8, seed=0, whiten=False, epsilon=0.1, normalize=True):
         left = rng.integers(photo.shape[1] - size + 1, size=rows.size)
         for row, i, j in zip(rows, top, left):
             patches[row] = photo[i:i + size, j:j + size].ravel()
+    if contrast is not None:
+        patches = patches - patches.mean(axis=1, keepdims=True)
+        patches /= np.sqrt(patches.var(axis=1, keepdims=True) + contrast)
     if whiten:
         patches = zca_whiten(patches, epsilon)
     if normalize:

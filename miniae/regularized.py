@@ -56,14 +56,19 @@ def filter_locality(filters, size=8, radius=2):
     return out
 
 
+def sparse_patches(n_patches=10000, seed=0):
+    """The patches the sparse experiment uses: contrast-normalised, ZCA-whitened, in [0.1, 0.9]."""
+    return image_patches(n_patches, size=8, seed=seed, contrast=0.01, whiten=True, epsilon=0.1)
+
+
 def sparse_patch_autoencoder(penalty="kl", n_patches=10000, hidden=25, rho=0.05, beta=0.01, lam=1e-3,
-                             weight_decay=3e-6, epochs=100, lr=3e-3, batch_size=100, whiten=True, seed=0):
+                             weight_decay=3e-6, epochs=200, lr=1e-2, batch_size=100, seed=0, patches=None):
     """Train the 64-``hidden``-64 sigmoid autoencoder on 8x8 patches; returns (model, patches, history).
 
     penalty: "kl" (KLSparsity(rho, beta)), "l1" (L1Sparsity(lam)) or None (no sparsity).
     A small WeightDecay is always on, as in the classic exercise.
     """
-    patches = image_patches(n_patches, size=8, seed=seed, whiten=whiten)
+    patches = sparse_patches(n_patches, seed) if patches is None else patches
     penalties = [WeightDecay(weight_decay)]
     if penalty == "kl":
         penalties.insert(0, KLSparsity(rho, beta))
