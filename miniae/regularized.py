@@ -20,7 +20,7 @@ from .train import fit
 
 FIGURES = {
     "sparse_filters.png": "lesson 03 (sparse): the 25 encoder filters of a sparse 64-25-64 AE on image patches",
-    "sparse_activations.png": "lesson 03 (sparse): mean code activations with and without the KL penalty",
+    "sparse_activations.png": "lesson 03 (sparse): mean and individual code activations with and without the KL penalty",
     "denoising.png": "lesson 04 (denoising): noisy test digits and a plain vs a denoising AE's reconstructions",
     "denoising_levels.png": "lesson 04 (denoising): MSE to the clean digits against the noise level",
     "contraction.png": "lesson 05 (contractive): encoder Jacobian norm vs reconstruction error, plain vs contractive",
@@ -160,16 +160,23 @@ def plot_denoising(models, X_clean, noise, n=8, seed=1, path=None):
 
 
 def plot_activation_histograms(codes, path=None):
-    """Histogram of each unit's mean activation over the data, for a dict {name: codes (n, k)}."""
+    """For a dict {name: codes (n, k)}: left, each unit's mean activation over the data;
+    right, all activations h_nj (log counts).  Sparse codes pile up near 0 in both."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     bins = np.linspace(0, 1, 41)
     for name, code in codes.items():
-        ax.hist(np.asarray(code).mean(axis=0), bins=bins, alpha=0.6, label=name)
-    ax.set_xlabel("mean activation of a code unit over the patches")
-    ax.set_ylabel("number of units")
-    ax.legend()
+        code = np.asarray(code)
+        axes[0].hist(code.mean(axis=0), bins=bins, alpha=0.6, label=name)
+        axes[1].hist(code.ravel(), bins=bins, alpha=0.6, label=name)
+    axes[0].set_xlabel("mean activation of a code unit")
+    axes[0].set_ylabel("number of units")
+    axes[1].set_xlabel("activation h of a unit on one patch")
+    axes[1].set_ylabel("count")
+    axes[1].set_yscale("log")
+    axes[0].legend()
+    fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110, bbox_inches="tight")
     return fig
@@ -180,6 +187,7 @@ def plot_denoising_levels(curves, levels, kind, path=None):
 
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for name, values in curves.items():
+        values = np.where(np.asarray(values) > 0, values, np.nan)  # log axis: leave out exact zeros
         ax.plot(levels, values, marker="o", label=name, linestyle="--" if name == "noisy input" else "-")
     ax.set_xlabel(f"{kind} noise level")
     ax.set_ylabel("MSE to the clean test digits")
@@ -221,7 +229,7 @@ def make_figures(folder, quick=False):
     paths.append(folder / "sparse_filters.png")
     plot_filters(encoder_filters(sparse), path=paths[-1],
                  title="encoder filters of a sparse 64-25-64 AE on 8x8 patches")
-    dense, _, _ = sparse_patch_autoencoder(penalty=None, **({"epochs": 5, "n_patches": 2000} if quick else {}))
+    dense, _, _ = sparse_patch_autoencoder(penalty=None, epochs=5 if quick else 40, patches=patches)
     paths.append(folder / "sparse_activations.png")
     plot_activation_histograms({"KL sparsity": sparse.encode(patches), "no sparsity": dense.encode(patches)},
                                path=paths[-1])
