@@ -145,3 +145,12 @@ def test_whole_model_gradient_with_each_penalty(penalty):
     report = gradcheck.check_model(model, rng.uniform(0, 1, (6, 8)), threshold=THRESHOLD)
     assert report, str(report)
     assert penalty.name in model.last_terms
+
+
+def test_contractive_keeps_a_float32_model_float32():
+    rng = np.random.default_rng(9)
+    model = Autoencoder.mirrored([8, 5], activation="sigmoid", code_activation="sigmoid", output="sigmoid",
+                                 penalties=[Contractive(0.1)], rng=rng, dtype=np.float32)
+    model.loss_and_grads(rng.uniform(0, 1, (6, 8)).astype(np.float32))
+    assert all(grad.dtype == np.float32 for _, _, grad in model.named_parameters())
+    assert np.isfinite(model.last_terms["contractive"])
