@@ -7,10 +7,12 @@
 One training step is one forward pass and one backward pass, written out in
 ``loss_and_grads``; everything else (optimizers, ``fit``) only reads the gradients.
 """
+import copy
+
 import numpy as np
 
 from .layers import Dense, Sequential, make_activation
-from .losses import MSE, make_loss
+from .losses import make_loss
 from .validation import check_data, check_sizes
 
 
@@ -75,7 +77,8 @@ class Autoencoder:
                 layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
                 act = last_activation if last else activation
                 if act != "identity":
-                    layers.append(make_activation(act))
+                    # a fresh layer each time: one shared Activation object would mix up caches
+                    layers.append(copy.deepcopy(make_activation(act)))
             return Sequential(*layers)
 
         model = cls(stack(sizes, code_activation), stack(sizes[::-1], output),
