@@ -317,6 +317,22 @@ def main(argv=None):
         write_results(rows, info, args)
 
 
+NOTES = """How to read it:
+
+- "GEMM floor" is the time of the matrix products alone (12 per step: x W forward, x^T dy and
+  dy W^T backward, for each of the 4 Dense layers), run on preallocated arrays in the same
+  interleaved rounds; step/floor is what everything else costs on top (activations, loss,
+  Adam, Python).  "floor-11" leaves out dy W^T of the first layer: dL/dx of the data, which
+  miniae's layer contract computes (every backward returns dL/dx) and PyTorch skips.
+- Adam's update of a model with more than 2^19 parameters (the two larger shapes) runs in
+  two threads whatever --threads says; everything else follows --threads.
+- The three tools do not run the identical model: MLPRegressor puts ReLU on the code layer
+  too (one activation for all hidden layers); miniae and PyTorch keep the code linear.
+- On a machine that other jobs share (see the load average), 2-thread BLAS calls wait for
+  both threads to be scheduled, which can make a 2-thread epoch several times slower than a
+  1-thread one; compare columns within one table, not across runs."""
+
+
 def write_results(rows, info, args):
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), args.out)
     lines = ["# Training speed: miniae vs scikit-learn vs PyTorch", "",
@@ -326,7 +342,7 @@ def write_results(rows, info, args):
     lines += [f"- {key}: {value}" for key, value in info.items()]
     lines += ["", HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     lines += [format_row(row) for row in rows]
-    lines += ["", *float_ratios(rows), "", "Targets of issue 9:", "", *target_checks(rows), ""]
+    lines += ["", *float_ratios(rows), "", "Targets of issue 9:", "", *target_checks(rows), "", NOTES, ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {path}")

@@ -100,11 +100,18 @@ class Dense(Layer):
         """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out), b (n_out,)."""
         # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
         np.matmul(self.x.T, dy, out=self.grads["W"])
-        # b is added to every row, so its gradient sums dy over the batch
-        # (written straight into the existing array, like dW: no allocation per step)
-        np.sum(dy, axis=0, out=self.grads["b"])
+        # b is added to every row, so its gradient sums dy over the batch: 1^T dy, computed
+        # as a product with a vector of ones (one BLAS call, faster than dy.sum(axis=0))
+        np.matmul(self._ones(dy.shape[0], dy.dtype), dy, out=self.grads["b"])
         # d/dx of x @ W is dy @ W^T
         return dy @ self.params["W"].T
+
+    def _ones(self, n, dtype):
+        """A vector of n ones, kept from step to step (remade when the batch size changes)."""
+        ones = getattr(self, "_ones_vector", None)
+        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
+            ones = self._ones_vector = np.ones(n, dtype=dtype)
+        return ones
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
