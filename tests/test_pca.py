@@ -27,7 +27,7 @@ def test_pca_matches_sklearn(rng, shape, k):
     np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-10)
     np.testing.assert_allclose(ours.mean_, theirs.mean_, atol=1e-12)
     assert ours.components_.shape == (k, shape[1])
-    assert np.all(P.direction_angles(ours.components_, theirs.components_) < 1e-6)
+    assert np.all(P.direction_angles(ours.components_, theirs.components_) < 1e-4)  # degrees; arccos near 1 limits precision
     # transform/inverse_transform agree up to the sign of each component
     signs = np.sign(np.sum(ours.components_ * theirs.components_, axis=1))
     np.testing.assert_allclose(ours.transform(X) * signs, theirs.transform(X), atol=1e-9)
