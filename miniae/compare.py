@@ -112,7 +112,7 @@ def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
     labels = ["original", f"PCA k={k}", f"linear AE k={k}", f"nonlinear AE k={k}"]
     side = int(round(np.sqrt(X.shape[1])))
     if side * side == X.shape[1]:
-        lo, hi = float(min(r.min() for r in rows)), float(max(r.max() for r in rows))
+        lo, hi = float(X.min()), float(X.max())  # the originals' range; reconstructions may overshoot
         return image_grid(np.concatenate(rows), n_cols=len(X), row_labels=labels, vmin=lo, vmax=hi, path=path)
     fig, axes = plt.subplots(1, min(n, 5), figsize=(3 * min(n, 5), 2.6), squeeze=False)
     for i, ax in enumerate(axes.flat):
