@@ -218,10 +218,11 @@ def train_linear_ae(X, k, weight_decay=0.0, epochs=20, full_batch_steps=3000, lr
                     batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
     """Train ``Autoencoder.linear(d, k)`` on X (n, d) until it really sits at the PCA optimum.
 
-    Recipe: ``epochs`` of minibatch Adam(lr) to get close, then ``full_batch_steps`` steps of
-    full-batch Adam with lr * decay^t.  Minibatch noise alone leaves the subspace tilted by
-    a few degrees where eigengaps are small (the MSE hardly notices: the excess error grows
-    like gap * sin^2(angle)); exact, shrinking steps remove the tilt.
+    Recipe: ``epochs`` of minibatch Adam(lr) to get the error down, then ``full_batch_steps``
+    steps of full-batch Adam with lr * decay^t.  The error alone is a weak guide to the
+    subspace (tilting it by theta costs only about gap * sin^2(theta)), so minibatch training
+    turns it slowly; exact, shrinking full-batch steps finish the turn.  The defaults reach a
+    max principal angle below 2 degrees on the digits wherever the relative eigengap is >= 0.1.
     ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)``.  Returns the model.
     """
     from .models import Autoencoder
