@@ -65,11 +65,16 @@ def test_ordered_decay_weights_stay_below_the_variances(digits):
 def test_ordered_decay_makes_the_raw_decoder_rows_the_principal_directions(digits):
     k = 4
     reference = P.PCA(k).fit(digits).components_
-    model = P.train_linear_ae(digits, k, ordered_decay=0.8, seed=0)
+    lams = P.ordered_decay_weights(digits, k, strength=0.8)
+    model = P.train_linear_ae(digits, k, ordered_decay=lams, seed=0)
     W_dec = P.linear_ae_weights(model)[2]                      # (k, d), no SVD, no data
     rows = P.align_signs(W_dec / np.linalg.norm(W_dec, axis=1, keepdims=True), reference)
     angles = np.degrees(np.arccos(np.clip(np.sum(rows * reference, axis=1), -1, 1)))
     assert np.all(angles < 5.0), angles                       # row j is principal direction j
+    # ...shrunk by sqrt(1 - lams_j / mu_j), mu_j the variance in the MSE's units
+    n, d = digits.shape
+    mu = P.PCA(k).fit(digits).explained_variance_ * (n - 1) / (n * d)
+    np.testing.assert_allclose(np.linalg.norm(W_dec, axis=1), np.sqrt(1 - lams / mu), rtol=0.01)
 
 
 def test_direction_angle_log_records_one_angle_per_row(digits):
