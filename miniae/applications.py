@@ -8,7 +8,12 @@ model), so the lessons, the tests and ``miniae figures`` all show the same resul
     spectra_anomaly_experiment     train on normal spectra, flag spectra with an extra peak
     spectra_compression_experiment reconstruction error against code size, PCA and autoencoder
     spectra_features_experiment    codes as features for a regressor of the peak parameters
+
+Everything here runs with one BLAS/OpenMP thread (``single_threaded``): the matrices are
+small, so a second thread saves little, and on a busy machine threads that wait for each
+other can make a 1-second experiment take 20.
 """
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +34,19 @@ FIGURES = {
 }
 
 
+def single_threaded(function):
+    """Decorator: run ``function`` with BLAS and OpenMP limited to one thread (threadpoolctl)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        import scipy.linalg  # noqa: F401  (load SciPy's own BLAS now, so that the limit reaches it)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@single_threaded
 def train_autoencoder(X, sizes, activation="relu", output="identity", epochs=30, batch_size=64, lr=2e-3,
                       seed=0):
     """A mirrored autoencoder trained on X with Adam; float32 for speed, returned in float64.
@@ -41,6 +59,7 @@ def train_autoencoder(X, sizes, activation="relu", output="identity", epochs=30,
 
 
 # --------------------------------------------------------------------------- faces (lesson 07)
+@single_threaded
 def face_autoencoder(n_train=2000, code_size=6, epochs=20, seed=0):
     """Train the lesson-07 face model: 1024-256-``code_size``-256-1024, tanh, sigmoid output.
 
@@ -53,6 +72,7 @@ def face_autoencoder(n_train=2000, code_size=6, epochs=20, seed=0):
     return model, X, attributes
 
 
+@single_threaded
 def smile_meter(X, smile, alpha=1.0):
     """A ridge regressor from raw face images (n, 1024) to the smile attribute: the "measurement"."""
     from sklearn.linear_model import Ridge
@@ -60,6 +80,7 @@ def smile_meter(X, smile, alpha=1.0):
     return Ridge(alpha=alpha).fit(X, smile)
 
 
+@single_threaded
 def smile_vector_experiment(model=None, n_labelled=20, threshold=0.6, amounts=(0.0, 0.5, 1.0, 1.5), seed=0):
     """Find the smile vector from ``n_labelled`` smiling and frowning faces, apply it, measure the smile.
 
@@ -106,6 +127,7 @@ def _roc(is_anomaly, scores):
     return float(roc_auc_score(is_anomaly, scores)), fpr, tpr
 
 
+@single_threaded
 def digits_anomaly_experiment(normal_classes=(0, 1, 2, 3, 4), code_size=8, epochs=100, seed=0):
     """Train on the training digits of ``normal_classes`` only; score every test digit.
 
@@ -126,6 +148,7 @@ def digits_anomaly_experiment(normal_classes=(0, 1, 2, 3, 4), code_size=8, epoch
             "threshold": anomaly_threshold(train_scores, 0.95)}
 
 
+@single_threaded
 def spectra_autoencoder(X, code_size, epochs=60, seed=0):
     """The spectra model: n_points-128-``code_size``-128-n_points, ReLU, linear output."""
     model, _ = train_autoencoder(X, [X.shape[1], 128, code_size], epochs=epochs, batch_size=32, lr=2e-3,
@@ -133,6 +156,7 @@ def spectra_autoencoder(X, code_size, epochs=60, seed=0):
     return model
 
 
+@single_threaded
 def spectra_anomaly_experiment(n_train=2000, n_test=500, code_size=8, epochs=60, model=None, seed=0):
     """Train on normal spectra; score ``n_test`` new normal ones and ``n_test`` with an extra peak.
 
@@ -154,6 +178,7 @@ def spectra_anomaly_experiment(n_train=2000, n_test=500, code_size=8, epochs=60,
 
 
 # --------------------------------------------------------------------------- compression (lesson 08)
+@single_threaded
 def spectra_compression_experiment(code_sizes=(2, 4, 8, 16), n_train=2000, n_test=500, epochs=60, seed=0):
     """Reconstruction MSE on new spectra against code size, for PCA and for an autoencoder.
 
@@ -179,6 +204,7 @@ def spectra_compression_experiment(code_sizes=(2, 4, 8, 16), n_train=2000, n_tes
             "X_test": X_test}
 
 
+@single_threaded
 def spectra_features_experiment(code_size=4, n_train=2000, n_test=500, model=None, epochs=60, seed=0):
     """Codes as features: R^2 of a ridge regressor predicting peak centers and heights.
 
@@ -220,6 +246,7 @@ def _save(fig, folder, name, written):
     written.append(path)
 
 
+@single_threaded
 def make_figures(folder, quick=False):
     """Draw every figure in FIGURES into ``folder``; returns the written paths.
 
@@ -233,7 +260,6 @@ def make_figures(folder, quick=False):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    scale = 0.25 if quick else 1.0
 
     # the face data set, ordered by smile
     X_faces, faces = smiley_faces(30, seed=5)
@@ -243,7 +269,7 @@ def make_figures(folder, quick=False):
     _save(fig, folder, "faces.png", written)
 
     # smile vector and interpolation
-    model, _, _ = face_autoencoder(epochs=max(2, int(20 * scale)))
+    model, _, _ = face_autoencoder(n_train=600 if quick else 2000, epochs=3 if quick else 20)
     smile = smile_vector_experiment(model=model, amounts=(0.0, 0.5, 1.0, 1.5, 2.0))
     shown = smile["edited"][:6]
     rows = [smile["test_frowning"][:6]] + [shown[:, i] for i in range(shown.shape[1])]
@@ -269,11 +295,9 @@ def make_figures(folder, quick=False):
 
     # latent maps of the digits: 2-D code, t-SNE of pixels, t-SNE of 32-D codes
     X_digits, y_digits = load_digits()
-    n_show = 300 if quick else 600
-    ae_2d, _ = train_autoencoder(X_digits, [64, 128, 2], output="sigmoid", epochs=max(2, int(60 * scale)),
-                                 batch_size=32, seed=0)
-    ae_32, _ = train_autoencoder(X_digits, [64, 128, 32], output="sigmoid", epochs=max(2, int(60 * scale)),
-                                 batch_size=32, seed=0)
+    n_show, epochs = (150, 5) if quick else (600, 60)
+    ae_2d, _ = train_autoencoder(X_digits, [64, 128, 2], output="sigmoid", epochs=epochs, batch_size=32, seed=0)
+    ae_32, _ = train_autoencoder(X_digits, [64, 128, 32], output="sigmoid", epochs=epochs, batch_size=32, seed=0)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     plot.latent_scatter(codes(ae_2d, X_digits[:n_show]), y_digits[:n_show], ax=axes[0],
                         title="autoencoder with a 2-D code")
@@ -285,8 +309,8 @@ def make_figures(folder, quick=False):
     _save(fig, folder, "latent_tsne.png", written)
 
     # anomaly detection: ROC curves
-    digits = digits_anomaly_experiment(epochs=max(2, int(100 * scale)))
-    spec = spectra_anomaly_experiment(epochs=max(2, int(60 * scale)))
+    digits = digits_anomaly_experiment(epochs=10 if quick else 100)
+    spec = spectra_anomaly_experiment(n_train=500 if quick else 2000, epochs=5 if quick else 60)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
     axes[0].plot(digits["fpr"], digits["tpr"], label=f"digits 5-9 vs 0-4 (AUC {digits['auc']:.3f})")
     axes[0].plot(spec["fpr"], spec["tpr"], label=f"spectra with an extra peak (AUC {spec['auc']:.3f})")
@@ -307,8 +331,8 @@ def make_figures(folder, quick=False):
     _save(fig, folder, "anomaly_roc.png", written)
 
     # compression of spectra
-    comp = spectra_compression_experiment(code_sizes=(2, 4, 8) if quick else (2, 4, 8, 16),
-                                          epochs=max(2, int(60 * scale)))
+    comp = spectra_compression_experiment(code_sizes=(2, 4) if quick else (2, 4, 8, 16),
+                                          n_train=500 if quick else 2000, epochs=5 if quick else 60)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     axes[0].plot(comp["code_sizes"], comp["pca_mse"], "o-", label="PCA")
     axes[0].plot(comp["code_sizes"], comp["ae_mse"], "s-", label="autoencoder")

@@ -107,11 +107,12 @@ def apply_attribute(model, X, vector, amounts=1.0):
             f"vector must have shape (code_size,) = ({code.shape[1]},), got {vector.shape}; "
             "make it with attribute_vector(model, X_with, X_without)"
         )
-    amounts_arr = as_float_array(amounts, "amounts")
+    single = np.ndim(amounts) == 0
+    amounts_arr = as_float_array(amounts, "amounts").ravel() if single else as_float_array(amounts, "amounts")
     if amounts_arr.ndim > 1 or amounts_arr.size == 0 or not np.all(np.isfinite(amounts_arr)):
         raise MiniaeInputError(f"amounts must be a finite number or a non-empty 1-D sequence of numbers, got {amounts!r}")
-    edited = [np.asarray(model.decode(code + amount * vector)) for amount in np.atleast_1d(amounts_arr)]
-    if amounts_arr.ndim == 0:
+    edited = [np.asarray(model.decode(code + amount * vector)) for amount in amounts_arr]
+    if single:
         return edited[0]
     return np.stack(edited, axis=1)
 
@@ -144,16 +145,20 @@ def anomaly_threshold(train_scores, quantile=0.95):
     return float(np.quantile(scores, float(quantile)))
 
 
-def tsne(X, model=None, n_components=2, perplexity=30.0, max_iter=1000, seed=0):
+def tsne(X, model=None, n_components=2, perplexity=30.0, max_iter=1000, seed=0, n_threads=1):
     """t-SNE embedding (scikit-learn's TSNE) of X, or of the model's codes of X when a model is given.
 
     X: (n, n_features) -> (n, n_components).  ``tsne(X)`` embeds the raw features;
     ``tsne(X, model)`` embeds f(X), e.g. "autoencoder to 32-D, then t-SNE to 2-D", the usual
     way to make t-SNE cheaper and less sensitive to noise on wide data.  PCA initialisation
     and a fixed ``seed`` make the embedding repeatable; ``max_iter`` (at least 250) trades
-    quality for time.
+    quality for time.  ``n_threads`` limits scikit-learn's OpenMP threads while it runs: on the
+    few thousand points of a lesson one thread is as fast, and on a busy machine much faster
+    (waiting threads spin); None keeps scikit-learn's default.
     """
     import inspect
+
+    from threadpoolctl import threadpool_limits
 
     from sklearn.manifold import TSNE
 
@@ -171,4 +176,5 @@ def tsne(X, model=None, n_components=2, perplexity=30.0, max_iter=1000, seed=0):
     iter_name = "max_iter" if "max_iter" in inspect.signature(TSNE).parameters else "n_iter"
     embedder = TSNE(n_components=n_components, perplexity=float(perplexity), init="pca",
                     random_state=seed, learning_rate="auto", **{iter_name: max_iter})
-    return embedder.fit_transform(data)
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        return embedder.fit_transform(data)
