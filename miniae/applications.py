@@ -306,6 +306,9 @@ def make_figures(folder, quick=False):
                         title="t-SNE of the 64 pixels")
     plot.latent_scatter(tsne(X_digits[:n_show], ae_32, max_iter=max_iter), y_digits[:n_show], ax=axes[2],
                         title="autoencoder to 32-D, then t-SNE")
+    for ax in axes[1:]:
+        ax.set_xlabel("t-SNE 1")
+        ax.set_ylabel("t-SNE 2")
     _save(fig, folder, "latent_tsne.png", written)
 
     # anomaly detection: ROC curves

@@ -32,9 +32,7 @@ def test_mosaic_of_non_square_images_needs_a_shape(rng):
     lambda imgs, path: plot.filter_grid(imgs.T - 0.5, n_cols=4, path=path),
     lambda imgs, path: plot.interpolation_strip([imgs[:4], imgs[3:]], row_labels=["a", "b"],
                                                 col_labels=list("wxyz"), path=path),
-    lambda imgs, path: plot.latent_scatter(imgs[:, :2], np.arange(7) % 3, path=path),
-    lambda imgs, path: plot.latent_scatter(imgs[:, :2], imgs[:, 5], path=path, colorbar_label="smile"),
-    lambda imgs, path: plot.latent_scatter(imgs[:, :2], path=path),
+    lambda imgs, path: plot.attribute_scatter(imgs[:, :2], imgs[:, 5], path=path, label="smile"),
 ])
 def test_each_plot_returns_a_figure_and_saves_it(images, tmp_path, draw):
     path = tmp_path / "out.png"
@@ -47,9 +45,9 @@ def test_plots_draw_on_a_given_axis(images):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2)
-    assert plot.latent_scatter(images[:, :2], np.arange(7), ax=axes[0]) is fig
+    assert plot.attribute_scatter(images[:, :2], images[:, 3], ax=axes[0]) is fig
     assert plot.image_mosaic(images, ax=axes[1]) is fig
-    assert len(axes[0].collections) == 7  # one scatter per class
+    assert len(fig.axes) == 3  # the two panels and the colour bar
 
 
 def test_filter_grid_scales_each_filter_to_its_own_maximum(rng):
@@ -64,8 +62,8 @@ def test_filter_grid_scales_each_filter_to_its_own_maximum(rng):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: plot.latent_scatter(np.zeros((5, 3))), "points must have shape \\(n, 2\\)"),
-    (lambda: plot.latent_scatter(np.zeros((5, 2)), np.zeros(4)), "labels must have shape \\(5,\\)"),
+    (lambda: plot.attribute_scatter(np.zeros((5, 3)), np.zeros(5)), "points must have shape \\(n, 2\\)"),
+    (lambda: plot.attribute_scatter(np.zeros((5, 2)), np.zeros(4)), "values must have shape \\(5,\\)"),
     (lambda: plot.filter_grid(np.zeros(16)), "weights must be a 2-D matrix"),
     (lambda: plot.interpolation_strip([np.zeros((3, 16)), np.zeros((4, 16))]), "same number of images"),
     (lambda: plot.image_mosaic(np.zeros((2, 2, 2, 2))), "images must be \\(n, h\\*w\\) or \\(n, h, w\\)"),
