@@ -26,7 +26,7 @@ from .train import fit
 
 FIGURES = {
     "faces.png": "lesson 07: the smiley-face data set, ordered by smile",
-    "face_interpolation.png": "lesson 07: interpolation in code space vs pixel cross-fade",
+    "face_interpolation.png": "lesson 07: interpolation through AE and VAE codes vs pixel cross-fade",
     "smile_vector.png": "lesson 07: the smile vector applied to frowning test faces",
     "latent_tsne.png": "lesson 07: 2-D code, t-SNE on pixels, t-SNE on 32-D codes (digits)",
     "anomaly_roc.png": "lesson 08: ROC curves, digits 5-9 and spectra with an extra peak",
@@ -70,6 +70,21 @@ def face_autoencoder(n_train=2000, code_size=6, epochs=20, seed=0):
     model, _ = train_autoencoder(X, [X.shape[1], 256, code_size], activation="tanh", output="sigmoid",
                                  epochs=epochs, batch_size=64, lr=2e-3, seed=seed)
     return model, X, attributes
+
+
+@single_threaded
+def face_vae(n_train=2000, code_size=6, epochs=20, seed=0):
+    """The same faces and sizes as ``face_autoencoder``, as a VAE (Bernoulli likelihood, beta = 1).
+
+    Returns the trained ``miniae.vae.VAE`` (float64); its code is the posterior mean mu.
+    """
+    from .vae import VAE
+
+    X, _ = smiley_faces(n_train, seed=seed)
+    model = VAE.mirrored([X.shape[1], 256, code_size], activation="tanh", likelihood="bernoulli", rng=seed,
+                         dtype=np.float32)
+    fit(model, X, epochs=epochs, batch_size=64, optimizer=Adam(lr=2e-3))
+    return model.astype(np.float64)
 
 
 @single_threaded
@@ -281,16 +296,17 @@ def make_figures(folder, quick=False):
                  f"{smile['shift_fraction']:.2f} of the frown-smile gap at +1 v", fontsize=9)
     _save(fig, folder, "smile_vector.png", written)
 
+    vae = face_vae(n_train=600 if quick else 2000, epochs=3 if quick else 20)
     X_test, _ = smiley_faces(40, seed=7)
     pairs = [(X_test[0], X_test[1]), (X_test[2], X_test[3])]
     strips, row_labels = [], []
     for x_a, x_b in pairs:
         path = interpolate(model, x_a, x_b, steps=8)
-        strips += [path.latent, path.pixel]
-        row_labels += ["code space", "pixel fade"]
+        strips += [path.latent, interpolate(vae, x_a, x_b, steps=8).latent, path.pixel]
+        row_labels += ["AE code", "VAE code", "pixel fade"]
     fig = plot.interpolation_strip(strips, row_labels=row_labels,
                                    col_labels=[f"t={t:.2f}" for t in np.linspace(0, 1, 8)],
-                                   title="interpolation: through the autoencoder's code vs pixel cross-fade")
+                                   title="interpolation through the code of an AE and a VAE, vs the pixel cross-fade")
     _save(fig, folder, "face_interpolation.png", written)
 
     # latent maps of the digits: 2-D code, t-SNE of pixels, t-SNE of 32-D codes
