@@ -63,8 +63,8 @@ def train_autoencoder(X, sizes, activation="relu", output="identity", epochs=30,
 def face_autoencoder(n_train=2000, code_size=6, epochs=20, seed=0):
     """Train the lesson-07 face model: 1024-256-``code_size``-256-1024, tanh, sigmoid output.
 
-    A small tanh code (the faces have 5 attributes) keeps the code space smooth enough for
-    straight lines in it to decode to faces.  Returns (model, X_train, attributes_train).
+    A small code (6 numbers for 5 attributes) behind smooth tanh hidden units keeps the code
+    space regular enough for straight lines in it to decode to faces.  Returns (model, X_train, attributes_train).
     """
     X, attributes = smiley_faces(n_train, seed=seed)
     model, _ = train_autoencoder(X, [X.shape[1], 256, code_size], activation="tanh", output="sigmoid",
