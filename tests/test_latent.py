@@ -208,3 +208,15 @@ def test_tsne_of_raw_data_and_of_codes_separates_clusters():
 def test_tsne_bad_input(kwargs, match):
     with pytest.raises(MiniaeInputError, match=match):
         tsne(np.random.default_rng(0).standard_normal((60, 5)), **kwargs)
+
+
+def test_the_tools_work_on_a_vae_through_its_posterior_mean(rng):
+    from miniae.vae import VAE
+
+    vae = VAE.mirrored([6, 5, 2], likelihood="gaussian", rng=0)
+    X = rng.uniform(0, 1, (8, 6))
+    assert np.allclose(codes(vae, X), vae.encode_distribution(X)[0])
+    path = interpolate(vae, X[0], X[1], steps=4)
+    assert np.allclose(path.latent[0], vae.reconstruct(X[:1])[0])
+    assert apply_attribute(vae, X, attribute_vector(vae, X[:4], X[4:]), [0.0, 1.0]).shape == (8, 2, 6)
+    assert np.allclose(anomaly_scores(vae, X), np.mean((vae.reconstruct(X) - X) ** 2, axis=1))
