@@ -2,7 +2,8 @@
 from .layers import (Layer, Dense, Activation, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus,
                      Sequential, make_activation)
 from .losses import Loss, MSE, BCE
-from .penalties import Penalty, L1Sparsity, KLSparsity, WeightDecay, Contractive, jacobian_norm
+from .penalties import (Penalty, L1Sparsity, KLSparsity, WeightDecay, OrderedWeightDecay, Contractive,
+                        jacobian_norm)
 from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import SGD, Momentum, Adam
 from .models import Autoencoder, stack, train_greedy

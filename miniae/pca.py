@@ -6,7 +6,9 @@ autoencoder x -> (x W_enc + b_enc) W_dec + b_dec trained with squared error reac
 same optimum as PCA with k components: the span of W_dec's rows is the top-k principal
 subspace, but its basis is any invertible mix of the directions (Baldi & Hornik 1989).
 ``components_from_linear_ae`` undoes the mix (Plaut 2018); weight decay fixes the
-decoder's scale and makes W_enc = W_dec^T (Kunin et al. 2019).
+decoder's scale and makes W_enc = W_dec^T (Kunin et al. 2019) but leaves a rotation of the
+code free; a distinct weight per code unit (``OrderedWeightDecay``) removes it, so the
+decoder's rows become the ordered principal directions (Bao et al. 2020).
 """
 import numpy as np
 
@@ -214,8 +216,40 @@ class PrincipalAngleLog(Callback):
         return False
 
 
-def train_linear_ae(X, k, weight_decay=0.0, epochs=20, full_batch_steps=3000, lr=3e-3, decay=0.999,
-                    batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
+class DirectionAngleLog(Callback):
+    """A fit callback: after every epoch, the angle (degrees) between each raw decoder row and
+    the same row of ``reference`` (k, d), signs ignored; kept in ``self.angles`` (epochs, k)."""
+
+    def __init__(self, reference):
+        self.reference = np.asarray(reference, dtype=np.float64)
+        self.angles = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.angles.append(direction_angles(linear_ae_weights(self.model)[2], self.reference))
+        return False
+
+
+def ordered_decay_weights(X, k, strength=0.8):
+    """Penalty weights for ``OrderedWeightDecay`` on a linear AE of code size k: (k,).
+
+        lams[j] = strength * (j + 1) / k * mu_k,     mu_k = lambda_k (n - 1) / (n d)
+
+    mu_k is the k-th PCA variance in the units of miniae's MSE (which averages over the d
+    features too).  The weights grow with j, so unit 1 is the cheapest and takes the largest
+    variance; every lams[j] <= strength * mu_k < mu_j, so no unit is switched off (0 < strength < 1).
+    Larger strength breaks the rotation faster but shrinks the weights more (by sqrt(1 - lams[j] / mu_j)).
+    """
+    X = check_data(X, "X")
+    n, d = X.shape
+    k = _check_k(k, n, d, name="k")
+    if not 0 < strength < 1:
+        raise MiniaeInputError(f"strength must lie strictly between 0 and 1 (lams below the variances), got {strength!r}")
+    mu_k = PCA(k).fit(X).explained_variance_[-1] * (n - 1) / (n * d)
+    return strength * mu_k * np.arange(1, k + 1) / k
+
+
+def train_linear_ae(X, k, weight_decay=0.0, ordered_decay=None, epochs=20, full_batch_steps=3000, lr=3e-3,
+                    decay=None, batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
     """Train ``Autoencoder.linear(d, k)`` on X (n, d) until it really sits at the PCA optimum.
 
     Recipe: ``epochs`` of minibatch Adam(lr) to get the error down, then ``full_batch_steps``
@@ -223,17 +257,31 @@ def train_linear_ae(X, k, weight_decay=0.0, epochs=20, full_batch_steps=3000, lr
     subspace (tilting it by theta costs only about gap * sin^2(theta)), so minibatch training
     turns it slowly; exact, shrinking full-batch steps finish the turn.  The defaults reach a
     max principal angle below 2 degrees on the digits wherever the relative eigengap is >= 0.1.
-    ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)``.  Returns the model.
+
+    ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)`` (Kunin et al. 2019: the decoder's
+    singular vectors become the principal directions, its rows stay rotated).
+    ``ordered_decay`` adds ``OrderedWeightDecay``: a float strength in (0, 1) (weights from
+    ``ordered_decay_weights``) or the k weights themselves.  Then the decoder's rows themselves
+    turn into the ordered principal directions (Bao et al. 2020).  That turn is driven only by
+    the small differences between the weights, so it needs a step that does not shrink:
+    ``decay`` defaults to 1 (constant lr) with ordered decay and to 0.999 otherwise.
+    Returns the model.
     """
     from .models import Autoencoder
     from .optim import Adam
-    from .penalties import WeightDecay
+    from .penalties import OrderedWeightDecay, WeightDecay
     from .train import LearningRateSchedule, fit
 
     X = check_data(X, "X")
     k = _check_k(k, *X.shape, name="k")
+    if decay is None:
+        decay = 0.999 if ordered_decay is None else 1.0
     if model is None:
         penalties = [WeightDecay(weight_decay)] if weight_decay > 0 else []
+        if ordered_decay is not None:
+            lams = (ordered_decay_weights(X, k, ordered_decay) if np.isscalar(ordered_decay)
+                    else ordered_decay)
+            penalties.append(OrderedWeightDecay(lams))
         model = Autoencoder.linear(X.shape[1], k, rng=seed, penalties=penalties)
     callbacks = list(callbacks)
     if epochs:
