@@ -10,9 +10,6 @@ Every update is computed in place: the formulas are written with ``*=``, ``+=`` 
 first step and reused), so a step allocates nothing.  Scalars are Python floats, never
 NumPy float64 scalars, which under NumPy 2 would turn float32 arithmetic into float64.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 
@@ -104,17 +101,12 @@ class Adam(Optimizer):
         # Adam treats every entry of every parameter the same way, so it can work on all
         # of them at once: grad, m, v are flat vectors holding every parameter side by side
         # (one NumPy call per line below for the whole model, instead of one per parameter)
-        vectors = self._flat_vectors(named_parameters)
-        # a big model's vectors are cut in two halves that two threads update at the same
-        # time (NumPy lets go of the interpreter inside each call); a small one in one piece
-        parts = _halves(vectors[0].size) if vectors[0].size >= PARALLEL_SIZE else [slice(None)]
-        _run_in_threads(lambda part: self._update(*(vector[part] for vector in vectors), step_size, eps_hat),
-                        parts)
+        self._update(*self._flat_vectors(named_parameters), step_size, eps_hat)
         for (_, value, _), update in zip(named_parameters, self._pieces["scratch"]):
             value -= update  # each parameter's piece of the flat update
 
     def _update(self, grad, m, v, scratch, step_size, eps_hat):
-        """The Adam formulas, in place on (a piece of) the flat vectors; the update ends in scratch."""
+        """The Adam formulas, in place on the flat vectors; the update ends in scratch."""
         # m <- b1 m + (1 - b1) g
         m *= self.beta1
         m += np.multiply(grad, 1 - self.beta1, out=scratch)
@@ -156,26 +148,6 @@ class Adam(Optimizer):
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"
-
-
-PARALLEL_SIZE = 2 ** 19  # entries from which Adam's update is split over two threads
-_POOL = {}  # process id -> thread pool (a forked child process makes its own)
-
-
-def _halves(size):
-    return [slice(0, size // 2), slice(size // 2, size)]
-
-
-def _run_in_threads(function, parts):
-    """function(part) for each part; two or more parts run in a thread pool, made once."""
-    if len(parts) == 1:
-        function(parts[0])
-        return
-    pid = os.getpid()
-    if pid not in _POOL:
-        _POOL[pid] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="miniae-adam")
-    for future in [_POOL[pid].submit(function, part) for part in parts]:
-        future.result()
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

@@ -69,7 +69,7 @@ def test_grads_and_optimizer_state_are_reused_not_reallocated(make_optimizer):
 
 @pytest.mark.parametrize("shapes", [[(5, 4)], [(5, 4), (4,), (3, 2)], [(1024, 300), (300,), (300, 1024)]])
 def test_adam_matches_the_textbook_formula(shapes):
-    """Adam works on one flat vector (in two threads when it is big): same numbers as per parameter."""
+    """Adam works on one flat vector of all parameters: same numbers as per parameter."""
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(shape) for shape in shapes]
     references = [value.copy() for value in values]
@@ -190,18 +190,3 @@ def test_sequential_of_float32_layers_backward_keeps_dtype():
     net = Sequential(Dense(4, 3, rng=0, dtype=np.float32), LeakyReLU(0.2), Dense(3, 2, rng=0, dtype=np.float32))
     y = net.forward(data(6, 4, dtype=np.float32))
     assert net.backward(np.ones_like(y)).dtype == np.float32
-
-
-def _one_epoch_loss(_):
-    X = np.random.default_rng(0).random((64, 784))
-    model = Autoencoder.mirrored([784, 400], rng=0)  # > 2**19 parameters: Adam uses its threads
-    return fit(model, X, epochs=1, batch_size=64)["loss"][-1]
-
-
-def test_threaded_adam_works_in_a_forked_child_after_the_parent_used_it():
-    import multiprocessing
-
-    parent = _one_epoch_loss(0)
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        child = pool.map_async(_one_epoch_loss, [0]).get(timeout=60)  # a dead pool would hang here
-    assert child == [parent]
