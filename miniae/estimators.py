@@ -7,7 +7,8 @@
 
 The scikit-learn contract: hyperparameters are stored by ``__init__`` untouched and checked
 in ``fit``; what is learned ends with an underscore (``model_``, ``history_``,
-``n_features_in_``); ``random_state`` seeds everything random (initial weights, shuffling,
+``n_features_in_``); if training diverges, ``fit`` raises ``DivergenceError`` and
+nothing is fitted; ``random_state`` seeds everything random (initial weights, shuffling,
 noise), so the same seed gives the same model bit for bit.
 """
 import numbers
@@ -19,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .models import Autoencoder
 from .noise import GaussianNoise
-from .optim import Adam
+from .optim import OPTIMIZERS
 from .penalties import L1Sparsity, WeightDecay
 from .train import fit
 from .validation import MiniaeInputError, check_positive_int
@@ -63,14 +64,16 @@ class _ModelTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         learning_rate = _check_non_negative(self.learning_rate, "learning_rate")
         if learning_rate == 0:
             raise MiniaeInputError("learning_rate must be > 0, got 0")
-        return epochs, batch_size, learning_rate
+        if self.optimizer not in OPTIMIZERS:
+            raise MiniaeInputError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        return epochs, batch_size, OPTIMIZERS[self.optimizer](lr=learning_rate)
 
     def fit(self, X, y=None):
         """Train on X: (n_samples, n_features); y is ignored.  Returns self."""
         X = validate_data(self, X, dtype=np.float64)
-        epochs, batch_size, learning_rate = self._training_args()
+        epochs, batch_size, optimizer = self._training_args()
         model = self._build(X.shape[1], _generator(self.random_state))
-        history = fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr=learning_rate),
+        history = fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       verbose=bool(self.verbose))
         self.model_ = model
         self.history_ = history.history
@@ -115,7 +118,8 @@ class AutoencoderTransformer(_ModelTransformer):
     sparsity : float >= 0, weight of an L1 penalty on the code (0: none).
     weight_decay : float >= 0, weight of an L2 penalty on the weight matrices (0: none).
     noise_std : float >= 0, std of Gaussian input noise during training (a denoising AE; 0: none).
-    epochs, batch_size, learning_rate : training by Adam.
+    epochs, batch_size, learning_rate : minibatch training.
+    optimizer : 'adam' (default), 'momentum' or 'sgd'.
     random_state : None, int, RandomState or Generator.
     verbose : bool, print progress lines while training.
 
@@ -129,7 +133,8 @@ class AutoencoderTransformer(_ModelTransformer):
 
     def __init__(self, code_size=2, hidden_sizes=(32,), activation="relu", code_activation="identity",
                  output="identity", loss="mse", sparsity=0.0, weight_decay=0.0, noise_std=0.0,
-                 epochs=100, batch_size=64, learning_rate=1e-3, random_state=None, verbose=False):
+                 epochs=100, batch_size=64, learning_rate=1e-3, optimizer="adam", random_state=None,
+                 verbose=False):
         self.code_size = code_size
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -142,6 +147,7 @@ class AutoencoderTransformer(_ModelTransformer):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
         self.random_state = random_state
         self.verbose = verbose
 
