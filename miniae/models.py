@@ -63,6 +63,10 @@ class Autoencoder:
         activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
         if init is None:
             init = "he" if activation in ("relu", "leaky_relu") else "glorot"
+        loss = make_loss(loss)
+        if getattr(loss, "from_logits", False) and output != "identity":
+            raise ValueError(f"a logits loss ({loss!r}) needs output='identity' (the loss applies the "
+                             f"sigmoid itself), got output={output!r}")
 
         def stack(dims, last_activation):
             layers = []
