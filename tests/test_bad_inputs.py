@@ -50,6 +50,8 @@ BAD_INPUTS = [
     ("fit: None", lambda t: fit(model(), None), MiniaeInputError, "X is None"),
     ("fit: ragged list", lambda t: fit(model(), [[1.0, 2.0], [3.0]]), MiniaeInputError,
      "X could not be turned into an array"),
+    ("fit: float64 data beyond float32", lambda t: fit(Autoencoder.mirrored([6, 2], dtype=np.float32), X * 1e300),
+     MiniaeInputError, "beyond the range of float32"),
     ("fit: epochs=0", lambda t: fit(model(), X, epochs=0), MiniaeInputError, "epochs must be a positive integer"),
     ("fit: batch_size=2.5", lambda t: fit(model(), X, batch_size=2.5), MiniaeInputError,
      "batch_size must be a positive integer"),
