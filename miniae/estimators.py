@@ -163,3 +163,49 @@ class AutoencoderTransformer(_ModelTransformer):
         return Autoencoder.mirrored(sizes, activation=self.activation, code_activation=self.code_activation,
                                     output=self.output, loss=self.loss, penalties=penalties,
                                     noise=GaussianNoise(sigma) if sigma > 0 else None, rng=rng)
+
+
+class VAETransformer(_ModelTransformer):
+    """A variational autoencoder (miniae.vae.VAE.mirrored) as a transformer.
+
+    ``transform`` gives the posterior mean mu(x) (no sampling, so it is deterministic);
+    ``inverse_transform`` decodes codes to data; ``score`` is the negative mean squared
+    reconstruction error of decode(mu(x)), comparable with AutoencoderTransformer's.
+
+    Parameters
+    ----------
+    code_size : int, number of latent units.
+    hidden_sizes : tuple of int, hidden widths between input and the (mu, logvar) heads, mirrored.
+    activation : str, after every hidden layer.
+    likelihood : 'gaussian' (any real data, e.g. after a StandardScaler) or 'bernoulli'
+        (data in [0, 1], read as probabilities).
+    beta : float >= 0, weight of the KL term (1 is the plain VAE, > 1 a beta-VAE).
+    epochs, batch_size, learning_rate, optimizer, random_state, verbose : as AutoencoderTransformer.
+
+    Attributes: ``model_`` (the miniae VAE), ``history_``, ``n_iter_``, ``loss_``, ``n_features_in_``.
+    """
+
+    def __init__(self, code_size=2, hidden_sizes=(32,), activation="relu", likelihood="gaussian", beta=1.0,
+                 epochs=100, batch_size=64, learning_rate=1e-3, optimizer="adam", random_state=None,
+                 verbose=False):
+        self.code_size = code_size
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.beta = beta
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build(self, n_features, rng):
+        from .vae import VAE
+
+        code_size = check_positive_int(self.code_size, "code_size")
+        if self.likelihood not in ("gaussian", "bernoulli"):
+            raise MiniaeInputError(f"likelihood must be 'gaussian' or 'bernoulli', got {self.likelihood!r}")
+        sizes = [n_features, *_check_hidden_sizes(self.hidden_sizes), code_size]
+        return VAE.mirrored(sizes, activation=self.activation, likelihood=self.likelihood,
+                            beta=_check_non_negative(self.beta, "beta"), rng=rng)
