@@ -83,7 +83,10 @@ class _ModelTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     @property
     def _n_features_out(self):
-        return self.model_.code_size
+        """Width of the code (what get_feature_names_out names)."""
+        if getattr(self.model_, "code_size", None) is not None:
+            return self.model_.code_size
+        return self.model_.encode(np.zeros((1, self.n_features_in_))).shape[1]
 
     def transform(self, X):
         """X: (n, n_features_in_) -> code: (n, code_size)."""
