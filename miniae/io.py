@@ -136,9 +136,14 @@ def describe_model(model):
         return description
     vae_class = _vae_class()
     if vae_class is not None and isinstance(model, vae_class):
-        if model.config.get("builder") != "mirrored":
-            raise MiniaeInputError("miniae.io saves a VAE made by VAE.mirrored(...) (its config says how "
-                                   "to rebuild it); this one has no builder config")
+        description.update(
+            body=describe_layer(model.body),
+            mu_head=describe_layer(model.mu_head),
+            logvar_head=describe_layer(model.logvar_head),
+            decoder=describe_layer(model.decoder),
+            likelihood=model.likelihood.config(),  # {"likelihood": name, "output_std": ...}
+            beta=model.beta,  # the current value (a KL warm-up changes it during training)
+        )
         return description
     raise MiniaeInputError(f"miniae.io can save an Autoencoder or a VAE, got {type(model).__name__}")
 
@@ -172,8 +177,10 @@ def build_model(description):
         vae_class = _vae_class()
         if vae_class is None:
             raise ModelFileError("the file holds a VAE but this miniae has no miniae.vae; upgrade miniae")
-        kwargs = {k: v for k, v in description["config"].items() if k != "builder"}
-        model = vae_class.mirrored(**kwargs)
+        parts = [build_layer(description[part], dtype) for part in ("body", "mu_head", "logvar_head", "decoder")]
+        likelihood = description["likelihood"]
+        model = vae_class(*parts, likelihood=likelihood["likelihood"], beta=description["beta"],
+                          output_std=likelihood.get("output_std", 1.0))
     else:
         raise ModelFileError(f"the file holds a model of unknown kind {kind!r}")
     model.config = dict(description["config"])

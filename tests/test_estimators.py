@@ -106,3 +106,16 @@ def test_fitted_model_can_be_saved_with_miniae_io(digits, tmp_path):
     est = AutoencoderTransformer(code_size=3, epochs=3, random_state=0).fit(digits)
     io.save(est.model_, tmp_path / "est.npz")
     assert np.array_equal(io.load(tmp_path / "est.npz").encode(digits), est.transform(digits))
+
+
+def test_vae_transformer_in_a_pipeline_gives_posterior_means(digits):
+    pytest.importorskip("miniae.vae", reason="miniae.vae is not on this branch yet")
+    pipe = make_pipeline(StandardScaler(), VAETransformer(code_size=4, epochs=20, learning_rate=3e-3, random_state=0))
+    code = pipe.fit_transform(digits)
+    vae = pipe[-1].model_
+    assert code.shape == (600, 4)
+    assert np.array_equal(code, vae.encode(pipe[0].transform(digits)))  # mu, not a sample
+    assert np.array_equal(code, pipe.transform(digits))  # deterministic
+    scaled = pipe[0].transform(digits)
+    assert pipe.score(digits) > -np.mean((scaled - scaled.mean(axis=0)) ** 2)  # beats the mean image
+    assert list(pipe.get_feature_names_out()) == [f"vaetransformer{i}" for i in range(4)]

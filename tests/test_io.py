@@ -42,6 +42,7 @@ MODEL_KINDS = {
     "float32": lambda rng: Autoencoder.mirrored([6, 4, 2], rng=rng, dtype=np.float32),
     "vae_bernoulli": lambda rng: _vae(rng, likelihood="bernoulli"),
     "vae_gaussian": lambda rng: _vae(rng, likelihood="gaussian"),
+    "vae_learned_std_beta_4": lambda rng: _vae(rng, likelihood="gaussian", output_std="learned", beta=4.0),
 }
 
 
