@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import layers, losses, noise, penalties
-from .layers import Activation, Dense, Layer, Sequential
+from .layers import Activation, Dense, Sequential
 from .validation import MiniaeInputError, check_data
 
 FORMAT = "miniae-model"

@@ -1,7 +1,7 @@
 """miniae.io: bit-identical save/load for every model kind, refusal of bad files, data files."""
 import json
 import pickle
-import zipfile
+import re
 
 import numpy as np
 import pytest
@@ -219,7 +219,7 @@ def test_read_data_npy_and_csv(tmp_path):
 ])
 def test_read_data_refuses_bad_csv(tmp_path, text, fragment):
     (tmp_path / "bad.csv").write_text(text)
-    with pytest.raises(MiniaeInputError, match=__import__("re").escape(fragment)):
+    with pytest.raises(MiniaeInputError, match=re.escape(fragment)):
         io.read_data(tmp_path / "bad.csv")
 
 
