@@ -253,10 +253,11 @@ def _read_description(entry, path):
         description = json.loads(entry.item())
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"{path}: the model description is not valid JSON ({exc})") from None
-    if not isinstance(description, dict) or description.get("format") != FORMAT:
+    if not isinstance(description, dict):
+        raise ModelFileError(f"{path}: the model description is not a JSON object")
+    if description.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a miniae model file (format is {description.get('format')!r}, "
-                             f"expected {FORMAT!r})" if isinstance(description, dict)
-                             else f"{path}: the model description is not a JSON object")
+                             f"expected {FORMAT!r})")
     version = description.get("version")
     if version != VERSION:
         raise ModelFileError(f"{path} was written in miniae model format version {version!r}; this miniae "
