@@ -308,27 +308,38 @@ def read_data(path, dtype=np.float64):
 
 
 def _read_csv(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's BOM is dropped
+            return _parse_csv(csv.reader(handle), path)
+    except UnicodeDecodeError:
+        raise MiniaeInputError(f"{path.name} is not a text file (it is not valid UTF-8)") from None
+
+
+def _parse_csv(reader, path):
+    """Rows of numbers from a csv.reader, each problem reported with its line and column."""
     rows = []
-    with open(path, newline="") as handle:
-        for line_number, row in enumerate(csv.reader(handle), start=1):
-            if not row or all(not field.strip() for field in row):
-                continue  # blank lines are skipped
-            values = []
-            for column, field in enumerate(row, start=1):
-                field = field.strip()
-                if field == "":
-                    raise MiniaeInputError(f"{path.name} line {line_number} column {column} is empty (a missing "
-                                           "value); fill or drop it before training")
-                try:
-                    values.append(float(field))
-                except ValueError:
+    for line_number, row in enumerate(reader, start=1):
+        if not row or all(not field.strip() for field in row):
+            continue  # blank lines are skipped
+        values = []
+        for column, field in enumerate(row, start=1):
+            field = field.strip()
+            if field == "":
+                raise MiniaeInputError(f"{path.name} line {line_number} column {column} is empty (a missing "
+                                       "value); fill or drop it before training")
+            try:
+                values.append(float(field))
+            except ValueError:
+                if any(sep in field for sep in ";\t "):
+                    hint = " (separate values with commas)"
+                else:
                     hint = " (a header row? remove it)" if not rows else ""
-                    raise MiniaeInputError(f"{path.name} line {line_number} column {column} is {field[:20]!r}, "
-                                           f"not a number{hint}") from None
-            if rows and len(values) != len(rows[0]):
-                raise MiniaeInputError(f"{path.name} line {line_number} has {len(values)} values but the first "
-                                       f"row has {len(rows[0])}; every row must have the same number of columns")
-            rows.append(values)
+                raise MiniaeInputError(f"{path.name} line {line_number} column {column} is {field[:20]!r}, "
+                                       f"not a number{hint}") from None
+        if rows and len(values) != len(rows[0]):
+            raise MiniaeInputError(f"{path.name} line {line_number} has {len(values)} values but the first "
+                                   f"row has {len(rows[0])}; every row must have the same number of columns")
+        rows.append(values)
     if not rows:
         raise MiniaeInputError(f"{path.name} holds no data")
     return np.array(rows)

@@ -216,11 +216,20 @@ def test_read_data_npy_and_csv(tmp_path):
     ("1,2,3\n4,nan,6\n", "1 NaN or infinite value"),
     ("1,2,3\n4,NA,6\n", "line 2 column 2 is 'NA', not a number"),
     ("\n\n", "holds no data"),
+    ("1;2;3\n4;5;6\n", "is '1;2;3', not a number (separate values with commas)"),
 ])
 def test_read_data_refuses_bad_csv(tmp_path, text, fragment):
     (tmp_path / "bad.csv").write_text(text)
     with pytest.raises(MiniaeInputError, match=re.escape(fragment)):
         io.read_data(tmp_path / "bad.csv")
+
+
+def test_read_data_accepts_a_spreadsheet_bom_and_refuses_binary(tmp_path):
+    (tmp_path / "bom.csv").write_bytes("\ufeff1,2\n3,4\n".encode("utf-8"))
+    assert np.array_equal(io.read_data(tmp_path / "bom.csv"), [[1.0, 2.0], [3.0, 4.0]])
+    (tmp_path / "binary.csv").write_bytes(bytes(range(128, 256)))
+    with pytest.raises(MiniaeInputError, match="not a text file"):
+        io.read_data(tmp_path / "binary.csv")
 
 
 def test_read_data_refuses_images_pickles_and_unknown_suffixes(tmp_path):
