@@ -198,7 +198,12 @@ def save(model, path):
     path = Path(path)
     description = describe_model(model)
     arrays = {PARAM_PREFIX + name: value for name, value, _ in model.named_parameters()}
-    arrays[DESCRIPTION_KEY] = np.array(json.dumps(description))
+    try:
+        text = json.dumps(description)
+    except TypeError as exc:  # e.g. a penalty whose config() holds an array
+        raise MiniaeInputError(f"miniae.io cannot describe this model as JSON ({exc}); every config() must "
+                               "hold plain numbers, strings, lists and dicts") from None
+    arrays[DESCRIPTION_KEY] = np.array(text)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as handle:
         np.savez(handle, **arrays)

@@ -242,3 +242,11 @@ def test_read_data_refuses_images_pickles_and_unknown_suffixes(tmp_path):
     (tmp_path / "data.xlsx").write_bytes(b"PK")
     with pytest.raises(MiniaeInputError, match="must be .npy or .csv"):
         io.read_data(tmp_path / "data.xlsx")
+
+
+def test_config_that_is_not_json_cannot_be_saved(tmp_path):
+    model = MODEL_KINDS["plain_relu"](0)
+    model.config["mean"] = np.zeros(3)
+    with pytest.raises(MiniaeInputError, match="cannot describe this model as JSON"):
+        io.save(model, tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())  # nothing half-written
