@@ -205,9 +205,13 @@ def save(model, path):
                                "hold plain numbers, strings, lists and dicts") from None
     arrays[DESCRIPTION_KEY] = np.array(text)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
 
 
