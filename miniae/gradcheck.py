@@ -26,7 +26,14 @@ is right for a smooth function; 1e-4 or more is a bug (or a kink, like ReLU at 0
 crossed by the step; inputs are nudged away from kinks where the check can see them).
 float32 is refused: its rounding error (about 6e-8 relative) divided by h swamps the
 difference quotient, so even a correct gradient would "fail".
+
+A report is also feedback for students: each failing row names the parameter, its worst
+index and both values there, and ``diagnose`` adds a hint when the two arrays match a
+common mistake (transposed, sign, a missing 1/N, a factor 2, no batch sum).  Code that
+raises NotImplementedError gives a "not implemented yet" report instead of a traceback.
 """
+import traceback
+
 import numpy as np
 
 DEFAULT_THRESHOLD = 1e-6
@@ -96,17 +103,29 @@ class Entry:
 
     error = ||a - n|| / (||a|| + ||n||) over the checked entries (0 when both are zero);
     index = the entry where |a_i - n_i| is largest, with the two values there.
+
+    When the analytic gradient is missing, has the wrong shape or is not finite, the
+    entry fails with error = inf and no worst index; ``hint`` then says what is wrong.
+    ``hint`` is filled for every failing entry by :func:`diagnose` (``sizes`` names the
+    batch size and the like so a constant factor can be recognised).
     """
 
-    def __init__(self, name, analytic, numeric, threshold, indices=None):
+    def __init__(self, name, analytic, numeric, threshold, indices=None, sizes=None, candidates=()):
         self.name = name
         self.analytic, self.numeric = analytic, numeric
+        self.n_checked = numeric.size if indices is None else len(indices)
+        self.hint = None
+        if analytic is None or analytic.shape != numeric.shape or not np.all(np.isfinite(analytic)):
+            self.index, self.error = (), float("inf")
+            self.analytic_value = self.numeric_value = float("nan")
+            self.passed = False
+            self.hint = diagnose(analytic, numeric, sizes, candidates, indices)
+            return
         if indices is not None:  # only some entries were evaluated numerically
             mask = np.zeros(analytic.shape, dtype=bool)
             for index in indices:
                 mask[index] = True
             analytic, numeric = np.where(mask, analytic, 0.0), np.where(mask, numeric, 0.0)
-        self.n_checked = analytic.size if indices is None else len(indices)
         diff = np.abs(analytic - numeric)
         scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
         self.error = float(np.linalg.norm(diff) / scale) if scale > 0 else 0.0
@@ -114,7 +133,8 @@ class Entry:
         self.analytic_value = float(analytic[self.index]) if diff.size else 0.0
         self.numeric_value = float(numeric[self.index]) if diff.size else 0.0
         self.passed = bool(self.error <= threshold)
-        self.hint = None  # filled in when a common mistake is recognised
+        if not self.passed:
+            self.hint = diagnose(analytic, numeric, sizes, candidates, indices)
 
     @property
     def index_str(self):
@@ -122,28 +142,52 @@ class Entry:
 
 
 class Report:
-    """The result of a gradient check: prints as a table; truthy when every entry passes."""
+    """The result of a gradient check: prints as a table; truthy when every entry passes.
+
+    A check whose code could not run (it raised NotImplementedError, or a shape error)
+    gives a report with ``problem`` set to a sentence for the student, ``status``
+    "not implemented" or "error", and no table; it is falsy.
+    """
 
     def __init__(self, title, threshold, h, notes=()):
         self.title, self.threshold, self.h = title, threshold, h
         self.entries = []
         self.notes = list(notes)
+        self.problem = None
+        self.problem_kind = None
 
-    def add(self, name, analytic, numeric, indices=None):
-        entry = Entry(name, np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64),
-                      self.threshold, indices)
+    def add(self, name, analytic, numeric, indices=None, sizes=None, candidates=()):
+        analytic = _as_float_array(analytic)
+        entry = Entry(name, analytic, np.asarray(numeric, dtype=np.float64), self.threshold, indices,
+                      sizes, candidates)
         self.entries.append(entry)
         return entry
 
+    @classmethod
+    def could_not_run(cls, title, threshold, h, problem, kind="error"):
+        """A failing report for code that raised instead of returning a gradient."""
+        report = cls(title, threshold, h)
+        report.problem, report.problem_kind = problem, kind
+        return report
+
+    @property
+    def status(self):
+        """'passed', 'failed', 'not implemented' or 'error'."""
+        if self.problem is not None:
+            return self.problem_kind
+        return "passed" if self.passed else "failed"
+
     @property
     def passed(self):
-        return all(entry.passed for entry in self.entries)
+        return self.problem is None and all(entry.passed for entry in self.entries)
 
     def __bool__(self):
         return self.passed
 
     @property
     def max_error(self):
+        if self.problem is not None:
+            return float("inf")
         return max((entry.error for entry in self.entries), default=0.0)
 
     @property
@@ -156,9 +200,19 @@ class Report:
                 return entry
         raise KeyError(name)
 
+    @property
+    def hints(self):
+        """[(parameter name, hint), ...] for every failing entry that has a hint."""
+        return [(e.name, e.hint) for e in self.entries if not e.passed and e.hint]
+
     def __str__(self):
+        header = (f"{self.title}  (float64, 4th-order differences, h={self.h:g}, "
+                  f"pass if rel. error <= {self.threshold:g})")
+        if self.problem is not None:
+            prefix = "not implemented yet" if self.problem_kind == "not implemented" else "could not run"
+            return "\n".join([header, f"{prefix}: {self.problem}"])
         name_width = max([len("parameter")] + [len(e.name) for e in self.entries])
-        lines = [f"{self.title}  (float64, 4th-order differences, h={self.h:g}, pass if rel. error <= {self.threshold:g})",
+        lines = [header,
                  f"{'parameter':<{name_width}}  {'rel. error':>10}  {'worst index':<12}  "
                  f"{'analytic':>12}  {'numerical':>12}  result"]
         for e in self.entries:
@@ -168,10 +222,14 @@ class Report:
         if failure is None:
             lines.append("all gradients match")
         else:
-            lines.append(f"first failure: {failure.name} at index {failure.index_str}: analytic "
-                         f"{failure.analytic_value:.6g}, numerical {failure.numeric_value:.6g}")
+            if failure.index == ():
+                lines.append(f"first failure: {failure.name}: no analytic value to compare (see the hint)")
+            else:
+                lines.append(f"first failure: {failure.name} at index {failure.index_str}: analytic "
+                             f"{failure.analytic_value:.6g}, numerical {failure.numeric_value:.6g}")
             if failure.hint:
                 lines.append(f"hint: {failure.hint}")
+            lines.extend(f"hint for {name}: {hint}" for name, hint in self.hints if name != failure.name)
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
 
@@ -179,6 +237,134 @@ class Report:
 
     def _repr_pretty_(self, printer, cycle):  # IPython shows the table, not an object address
         printer.text(str(self))
+
+
+def _as_float_array(value):
+    """value as a float64 array, or None when it is None or not array-like (diagnose says why)."""
+    if value is None:
+        return None
+    try:
+        return np.array(value, dtype=np.float64)  # a copy: later forward passes may overwrite the original
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- teaching hints
+def diagnose(analytic, numeric, sizes=None, candidates=(), indices=None):
+    """A sentence naming the likely cause of a wrong gradient, or None if no pattern fits.
+
+    analytic: the hand-written gradient (None if there was none); numeric: finite differences.
+    sizes: {symbol: (value, meaning)}, e.g. {"N": (4, "the batch size")}: the sizes a
+    constant factor is compared with.  candidates: [(array, hint), ...], known wrong
+    answers (say dy @ W for dx); the hint of the first one that matches is returned.
+    indices: when only some entries were evaluated numerically, only those are compared.
+
+    The patterns, tried in order: no gradient; wrong shape (transposed, an extra or a
+    missing batch axis); NaN or inf; all zeros; the transpose of the right values; a known
+    wrong answer; analytic = c * numerical for one constant c (c = -1 is a sign error,
+    c = N a missing 1/N, c = 1/N an average where a sum belongs, c = 2 or 1/2 a factor 2);
+    right almost everywhere (a kink or a branch).
+    """
+    if analytic is None:
+        return ("there is no gradient to compare: backward (or your gradient function) returned None "
+                "or something that is not an array; return dL/dx and write parameter gradients into self.grads")
+    n = np.asarray(numeric, dtype=np.float64)
+    a = np.asarray(analytic, dtype=np.float64)
+    if a.shape != n.shape:
+        return _shape_hint(a.shape, n.shape)
+    if not np.all(np.isfinite(a)):
+        return (f"the analytic gradient has {int(np.sum(~np.isfinite(a)))} NaN or inf entries: look for "
+                "log(0), 0/0 or exp of a large number (a numerically stable formula avoids them)")
+    mask = np.ones(a.shape, dtype=bool)
+    if indices is not None:
+        mask[...] = False
+        for index in indices:
+            mask[index] = True
+    a_m, n_m = a[mask], n[mask]
+    if not np.any(a_m) and np.any(n_m):
+        return ("the analytic gradient is all zeros: backward did not fill it; write into the existing "
+                "array (self.grads[name][...] = ...) or return the gradient you computed")
+    if not np.any(n_m) and np.any(a_m):
+        return ("the numerical gradient is zero, so the output does not depend on this value "
+                "(is forward using it?); its analytic gradient should be zero as well")
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and not _close(n_m, n.T[mask]) and _close(a.T[mask], n_m):
+        return ("the values are the transpose of the right gradient: for y = x @ W, dL/dW = x.T @ dy "
+                "(shape of W), not dy.T @ x")
+    for candidate, hint in candidates:
+        candidate = np.asarray(candidate, dtype=np.float64)
+        if candidate.shape == a.shape and _close(a_m, candidate[mask]):
+            return hint
+    factor = _constant_factor(a_m, n_m)
+    if factor is not None:
+        return _factor_hint(factor, sizes or {})
+    close = _entry_errors(a_m, n_m) <= 1e-6
+    if close.mean() >= 0.75:
+        return (f"{int((~close).sum())} of {close.size} entries are wrong and the rest are right: a kink "
+                "crossed by the finite-difference step, or a branch (np.where, clipping, abs) that "
+                "is handled differently at those entries")
+    return None
+
+
+def _shape_hint(got, expected):
+    if len(got) == 2 and got == expected[::-1]:
+        return (f"the gradient has shape {got} but should have shape {expected} (the shape of the "
+                "parameter): it is transposed; for y = x @ W, dL/dW = x.T @ dy has the shape of W")
+    if len(got) == len(expected) + 1 and got[1:] == expected:
+        return (f"the gradient has shape {got}, one row per sample, but should have shape {expected}: "
+                "you forgot the batch sum; a parameter is shared by every sample, so add their "
+                "gradients with .sum(axis=0)")
+    if len(got) + 1 == len(expected) and got == expected[1:]:
+        return (f"the gradient has shape {got} but should have shape {expected}: the gradient with "
+                "respect to a batch input has one row per sample (do not sum over the batch)")
+    return f"the gradient has shape {got} but should have shape {expected} (the shape of the value it belongs to)"
+
+
+def _close(x, y, rtol=1e-4):
+    """x and y equal up to finite-difference noise, relative to the size of y."""
+    scale = max(float(np.linalg.norm(y)), 1e-12)
+    return float(np.linalg.norm(x - y)) <= rtol * scale
+
+
+def _constant_factor(a, n):
+    """c with a = c * n everywhere (least squares, then checked), or None; c = 1 is None."""
+    denominator = float(np.vdot(n, n))
+    if denominator == 0.0:
+        return None
+    c = float(np.vdot(a, n)) / denominator
+    if c == 0.0 or not _close(a, c * n) or abs(c - 1) < 1e-4:
+        return None
+    return c
+
+
+def _factor_hint(c, sizes):
+    """Name a constant factor c (analytic = c * numerical): a sign, 2, or one of the sizes.
+
+    sizes: {symbol: (value, what it counts)}, e.g. {"N": (4, "samples in the batch")}.
+    """
+    lead = f"analytic = {c:.4g} x numerical everywhere: "
+    sign = "a sign error (check pred - target versus target - pred, and the minus signs of the derivative)"
+    magnitude = abs(c)
+    if abs(magnitude - 1) < 1e-3:
+        return lead + sign
+    named = [(2.0, "a factor 2 too large: the derivative of u^2 is 2u, so the 2 belongs there once, "
+                   "or a 1/2 is missing"),
+             (0.5, "half of the right value: the derivative of u^2 is 2u (the factor 2 is missing), "
+                   "or there is a 1/2 too many")]
+    for symbol, (value, counts) in sizes.items():
+        divisor = f"({symbol})" if "*" in symbol else symbol
+        if value > 1:
+            named.append((float(value), f"too large by {symbol} = {value} ({counts}): a missing 1/{divisor} "
+                                        f"factor (the mean over the {value} {counts})"))
+            batch = (" or averaged over the batch where the gradient sums (forgot the batch sum: "
+                     "db = dy.sum(axis=0), not dy.mean(axis=0))") if symbol == "N" else ""
+            named.append((1.0 / value, f"too small by 1/{divisor} = 1/{value} ({counts}): divided by "
+                                       f"{symbol} once too often{batch}"))
+    matches = list(dict.fromkeys(text for value, text in named if abs(magnitude / value - 1) < 1e-3))
+    if matches:
+        return lead + (sign + ", and " if c < 0 else "") + "; or ".join(matches)
+    if c < 0:
+        return lead + sign + f", and a constant factor {magnitude:.4g} is wrong"
+    return lead + "a constant factor is wrong (look for a missing or an extra scale factor)"
 
 
 # ---------------------------------------------------------------- helpers
@@ -217,48 +403,115 @@ def _layer_kinks(layer):
     return getattr(first, "kinks", ())
 
 
+# ---------------------------------------------------------------- student code that raises
+def _student_frame(err):
+    """(qualified name, line) of the innermost frame of err's traceback outside numpy and this module."""
+    frames = [(frame, line) for frame, line in traceback.walk_tb(err.__traceback__)
+              if "numpy" not in frame.f_code.co_filename and frame.f_code.co_filename != __file__]
+    if not frames:
+        return None, None
+    frame, line = frames[-1]
+    name = frame.f_code.co_name
+    owner = frame.f_locals.get("self")
+    if owner is not None:
+        name = f"{type(owner).__name__}.{name}"
+    return name, line
+
+
+def _could_not_run(title, threshold, h, err, shapes):
+    """A failing Report for code that raised NotImplementedError or a shape error; re-raise others."""
+    where, line = _student_frame(err)
+    if isinstance(err, NotImplementedError):
+        what = f"{where} raised NotImplementedError" if where else "the code raised NotImplementedError"
+        return Report.could_not_run(
+            title, threshold, h, f"{what}. Write your answer in place of `raise NotImplementedError()` "
+            "in the exercise cell, run that cell, then run this check again.", "not implemented")
+    text = str(err)
+    if not isinstance(err, (ValueError, IndexError)) or isinstance(err, GradcheckDtypeError) or not any(
+            word in text for word in ("shape", "broadcast", "mismatch", "dimension", "aligned", "index")):
+        raise err
+    known = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
+    place = f" in {where} (line {line})" if where else ""
+    return Report.could_not_run(
+        title, threshold, h, f"{type(err).__name__}{place}: {text}. The shapes here are {known}; "
+        "write each gradient with the shape of the value it belongs to.", "error")
+
+
 # ---------------------------------------------------------------- checks
 def check_layer(layer, x, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, seed=0, max_entries=None):
     """Check a layer's backward pass (parameters and input) on the input x: (batch, n_in).
 
     Uses the scalar f(x) = sum(layer.forward(x) * dy) for a fixed random dy, whose
     gradient is exactly what backward(dy) returns (computed as sum((y - y0) * dy) with
-    y0 the unperturbed output, which keeps rounding error out of the quotient).  Inputs close to a kink of the first
-    layer (ReLU at 0) are nudged away first.
+    y0 the unperturbed output, which keeps rounding error out of the quotient).  Inputs
+    close to a kink of the first layer (ReLU at 0) are nudged away first.  If the layer's code raises
+    NotImplementedError (or a shape error), the report says so instead of raising.
     """
     require_float64(x, what="input x")
     for name, value in layer.params.items():
         require_float64(value, what=f"parameter {name}")
     x = nudge_from_kinks(x, _layer_kinks(layer))
     rng = np.random.default_rng(seed)
-    y0 = np.array(layer.forward(x))
-    dy = rng.standard_normal(y0.shape)
-    dx = layer.backward(dy)
-    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
+    title = f"gradient check of {layer!r}"
+    shapes = {"x": x.shape, **{name: value.shape for name, value in layer.params.items()}}
+    try:
+        y0 = np.array(layer.forward(x))
+        dy = rng.standard_normal(y0.shape)
+        shapes["dy"] = dy.shape
+        grads_before = dict(layer.grads)
+        dx = layer.backward(dy)
+    except Exception as err:  # noqa: BLE001 -- _could_not_run re-raises what it does not explain
+        return _could_not_run(title, threshold, h, err, shapes)
+    analytic = {name: _as_float_array(grad) for name, grad in layer.grads.items()}
+    sizes = {"N": (x.shape[0], "samples in the batch")}
+    replaced = [name for name, grad in layer.grads.items() if grads_before.get(name) is not grad]
 
     def f():
         # sum((y - y0) * dy) has the same gradient as sum(y * dy) (y0 is a constant), but
         # its value is tiny, so the rounding error of the difference quotient is tiny too
         return float(np.sum((layer.forward(x) - y0) * dy))
 
-    report = Report(f"gradient check of {layer!r}", threshold, h)
+    notes = [f"backward replaced the array self.grads[{name!r}] with a new one; write into it instead "
+             f"(self.grads[{name!r}][...] = ...) so an optimizer holding it sees every update"
+             for name in replaced]
+    report = Report(title, threshold, h, notes)
     for name, value in layer.params.items():
         indices = _sample_indices(value.shape, max_entries, rng)
-        report.add(name, analytic[name], numerical_gradient(f, value, h, indices, order=4), indices)
+        report.add(name, analytic.get(name), numerical_gradient(f, value, h, indices, order=4), indices, sizes)
     indices = _sample_indices(x.shape, max_entries, rng)
-    report.add("x (input)", dx, numerical_gradient(f, x, h, indices, order=4), indices)
+    numeric_dx = numerical_gradient(f, x, h, indices, order=4)
+    report.add("x (input)", dx, numeric_dx, indices, sizes, _input_candidates(layer, dy, numeric_dx))
     return report
+
+
+def _input_candidates(layer, dy, numeric_dx):
+    """Known wrong answers for dL/dx: f'(x) without dy (activations), dy @ W instead of dy @ W.T."""
+    candidates = []
+    if numeric_dx.shape == dy.shape and np.all(dy != 0):
+        candidates.append((numeric_dx / dy, "dx is f'(x) alone: the chain rule multiplies it by the "
+                                            "gradient that arrives from above, dx = dy * f'(x)"))
+    W = layer.params.get("W") if isinstance(layer.params, dict) else None
+    if W is not None and W.ndim == 2 and W.shape[0] == W.shape[1]:
+        candidates.append((dy @ W, "dx multiplies dy by W; going backwards uses the transpose: dx = dy @ W.T"))
+    return candidates
 
 
 def check_loss(loss, pred, target, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H):
     """Check loss.backward() against finite differences of loss.forward(pred, target) in pred."""
     pred = np.array(pred, dtype=pred.dtype if hasattr(pred, "dtype") else np.float64)
     require_float64(pred, target, what="pred and target")
-    loss.forward(pred, target)
-    analytic = np.array(loss.backward(), dtype=np.float64)
-    numeric = numerical_gradient(lambda: loss.forward(pred, target), pred, h, order=4)
-    report = Report(f"gradient check of {loss!r}", threshold, h)
-    report.add("pred", analytic, numeric)
+    title = f"gradient check of {loss!r}"
+    try:
+        loss.forward(pred, target)
+        analytic = _as_float_array(loss.backward())
+        numeric = numerical_gradient(lambda: loss.forward(pred, target), pred, h, order=4)
+    except Exception as err:  # noqa: BLE001
+        return _could_not_run(title, threshold, h, err, {"pred": pred.shape, "target": np.shape(target)})
+    batch, features = pred.shape if pred.ndim == 2 else (len(pred), 1)
+    sizes = {"N": (batch, "samples in the batch"), "D": (features, "features"),
+             "N*D": (pred.size, "entries, batch times features")}
+    report = Report(title, threshold, h)
+    report.add("pred", analytic, numeric, sizes=sizes)
     return report
 
 
@@ -266,11 +519,74 @@ def check_penalty(penalty, code, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H):
     """Check a code penalty's backward() against finite differences of forward(code)."""
     code = np.array(code)
     require_float64(code, what="code")
-    penalty.forward(code)
-    analytic = np.array(penalty.backward(), dtype=np.float64)
-    numeric = numerical_gradient(lambda: penalty.forward(code), code, h, order=4)
-    report = Report(f"gradient check of {penalty!r}", threshold, h)
-    report.add("code", analytic, numeric)
+    title = f"gradient check of {penalty!r}"
+    try:
+        penalty.forward(code)
+        analytic = _as_float_array(penalty.backward())
+        numeric = numerical_gradient(lambda: penalty.forward(code), code, h, order=4)
+    except Exception as err:  # noqa: BLE001
+        return _could_not_run(title, threshold, h, err, {"code": code.shape})
+    sizes = {"N": (code.shape[0], "samples in the batch")}
+    if code.ndim == 2:
+        sizes["K"] = (code.shape[1], "code units")
+    report = Report(title, threshold, h)
+    report.add("code", analytic, numeric, sizes=sizes)
+    return report
+
+
+def check_param_penalty(penalty, model, X, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H):
+    """Check a weight penalty (``on = "params"``) on its own: what ``backward(model)`` adds to each
+    parameter's gradient against finite differences of ``forward(model, X)`` in that parameter.
+
+    X: (batch, n_features) float64.  The model's gradients are zeroed first and left zeroed
+    plus the penalty's contribution.  Parameters the penalty does not touch must get zero.
+    """
+    X = np.asarray(X)
+    require_float64(X, what="data X")
+    params = model.named_parameters()
+    title = f"gradient check of {penalty!r}"
+    try:
+        for _, _, grad in params:
+            grad[...] = 0.0
+        penalty.forward(model, X)
+        penalty.backward(model)
+        analytic = {name: grad.copy() for name, _, grad in params}
+        numeric = {name: numerical_gradient(lambda: penalty.forward(model, X), value, h, order=4)
+                   for name, value, _ in params}
+    except Exception as err:  # noqa: BLE001
+        return _could_not_run(title, threshold, h, err, {"X": X.shape, **{n: v.shape for n, v, _ in params}})
+    sizes = {"N": (X.shape[0], "samples in the batch")}
+    report = Report(title, threshold, h)
+    for name, _, _ in params:
+        report.add(name, analytic[name], numeric[name], sizes=sizes)
+    return report
+
+
+def check_function(f, inputs, gradients, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, title=None):
+    """Check hand-written gradients of a scalar function of several arrays.
+
+    f: callable(**inputs) -> float.  inputs: {name: float64 array}.
+    gradients: callable(**inputs) -> {name: array} (or a tuple in the order of inputs),
+    the analytic dF/d(input).  For a function with an array output y(inputs), check the
+    scalar sum(y * dy) for a fixed random dy, whose gradient is what a backward(dy) returns.
+    """
+    names = list(inputs)
+    values = {name: np.array(value) for name, value in inputs.items()}
+    require_float64(*values.values(), what="inputs")
+    title = title or f"gradient check of {getattr(f, '__name__', 'f')}"
+    try:
+        grads = gradients(**values)
+        if not isinstance(grads, dict):
+            grads = dict(zip(names, grads if isinstance(grads, (tuple, list)) else (grads,)))
+        analytic = {name: _as_float_array(grads.get(name)) for name in names}
+        numeric = {name: numerical_gradient(lambda: f(**values), values[name], h, order=4) for name in names}
+    except Exception as err:  # noqa: BLE001
+        return _could_not_run(title, threshold, h, err, {name: v.shape for name, v in values.items()})
+    first = values[names[0]]
+    sizes = {"N": (first.shape[0], "samples in the batch")} if first.ndim >= 1 else {}
+    report = Report(title, threshold, h)
+    for name in names:
+        report.add(name, analytic[name], numeric[name], sizes=sizes)
     return report
 
 
@@ -288,19 +604,25 @@ def check_model(model, X, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, max_entries=
     for name, value, _ in params:
         require_float64(value, what=f"parameter {name}")
     rng_state = model.rng.bit_generator.state
+    title = f"gradient check of {type(model).__name__}"
 
     def f():
         model.rng.bit_generator.state = rng_state
         return model.loss_and_grads(X)
 
-    f()
+    try:
+        f()
+    except Exception as err:  # noqa: BLE001
+        model.rng.bit_generator.state = rng_state
+        return _could_not_run(title, threshold, h, err, {"X": X.shape, **{n: v.shape for n, v, _ in params}})
     analytic = {name: grad.copy() for name, _, grad in params}
     notes = _kink_notes(model, h)
-    report = Report(f"gradient check of {type(model).__name__}", threshold, h, notes)
+    report = Report(title, threshold, h, notes)
     pick = np.random.default_rng(seed)
+    sizes = {"N": (X.shape[0], "samples in the batch")}
     for name, value, _ in params:
         indices = _sample_indices(value.shape, max_entries, pick)
-        report.add(name, analytic[name], numerical_gradient(f, value, h, indices, order=4), indices)
+        report.add(name, analytic[name], numerical_gradient(f, value, h, indices, order=4), indices, sizes)
     f()  # leave the grads as the analytic ones
     model.rng.bit_generator.state = rng_state
     return report
