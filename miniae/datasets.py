@@ -30,3 +30,66 @@ def load_digits(split=None, test_size=0.2, seed=0):
     if split == "both":
         return X_train, X_test, y_train, y_test
     raise ValueError(f"split must be None, 'train', 'test' or 'both', got {split!r}")
+
+
+_PHOTOS = []
+
+
+def _grey_sample_photos():
+    """scikit-learn's two sample photos (china, flower) as grey (427, 640) arrays in [0, 1], decoded once."""
+    if not _PHOTOS:
+        from sklearn.datasets import load_sample_images
+
+        _PHOTOS.extend(image.astype(np.float64).mean(axis=2) / 255.0 for image in load_sample_images().images)
+    return _PHOTOS
+
+
+def zca_whiten(X, epsilon=0.1):
+    """ZCA whitening of rows X: (n, d) -> (n, d), decorrelated pixels that still look like images.
+
+    With the covariance C = U diag(s) U^T of the centred data, X_white = X_c U diag(1/sqrt(s + eps)) U^T.
+    Unlike PCA whitening it rotates back, so each output pixel stays where it was; ``epsilon``
+    keeps the tiny-variance directions (pixel noise) from being blown up.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centred = X - X.mean(axis=0)
+    cov = centred.T @ centred / X.shape[0]
+    s, U = np.linalg.eigh(cov)
+    return centred @ (U * (1.0 / np.sqrt(s + epsilon))) @ U.T
+
+
+def image_patches(n, size=8, seed=0, whiten=False, epsilon=0.1, contrast=None, normalize=True):
+    """n grey ``size`` x ``size`` patches cut at random from scikit-learn's two sample photos.
+
+    Returns (n, size*size) float64.  Grey = mean of the RGB channels, in [0, 1]; the patch
+    positions (and which photo) are drawn from a Generator seeded with ``seed``.
+    ``whiten=True`` ZCA-whitens the patches first (see ``zca_whiten``; removes the strong
+    pixel-to-pixel correlations of photos, as the pre-whitened images of the classic
+    sparse-autoencoder exercise did).  ``contrast=c`` (e.g. 0.01), applied before whitening,
+    divides each mean-removed patch by sqrt(its variance + c), so faint and strong textures
+    weigh the same (the photos have large flat areas of sky and blur).  ``normalize=True`` then applies that exercise's
+    normalisation: remove each patch's mean, truncate to +-3 standard deviations (of all
+    pixels), and rescale to [0.1, 0.9] so that a sigmoid output can reach every value.
+    """
+    size = int(size)
+    photos = _grey_sample_photos()
+    rng = np.random.default_rng(seed)
+    which = rng.integers(len(photos), size=n)
+    patches = np.empty((n, size * size))
+    for k, photo in enumerate(photos):
+        rows = np.flatnonzero(which == k)
+        top = rng.integers(photo.shape[0] - size + 1, size=rows.size)
+        left = rng.integers(photo.shape[1] - size + 1, size=rows.size)
+        for row, i, j in zip(rows, top, left):
+            patches[row] = photo[i:i + size, j:j + size].ravel()
+    if contrast is not None:
+        patches = patches - patches.mean(axis=1, keepdims=True)
+        patches /= np.sqrt(patches.var(axis=1, keepdims=True) + contrast)
+    if whiten:
+        patches = zca_whiten(patches, epsilon)
+    if normalize:
+        patches = patches - patches.mean(axis=1, keepdims=True)
+        limit = 3 * patches.std()
+        patches = np.clip(patches, -limit, limit) / limit   # now in [-1, 1]
+        patches = (patches + 1) * 0.4 + 0.1                  # now in [0.1, 0.9]
+    return patches

@@ -24,6 +24,8 @@ import re
 import sys
 from pathlib import Path
 
+from .diagnose import student_frame
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # what nbgrader writes, too
 EXERCISES = Path(__file__).resolve().parent.parent / "lessons" / "exercises"
@@ -136,9 +138,7 @@ def expect(test, name, failure="the condition does not hold"):
     try:
         ok = bool(test())
     except NotImplementedError as err:
-        from .gradcheck import _student_frame
-
-        where, _ = _student_frame(err)
+        where, _ = student_frame(err)
         print(f"{name}: not implemented yet ({where or 'your code'} raised NotImplementedError)")
         _results[name] = "not implemented"
         return False
@@ -156,9 +156,7 @@ def attempt(what):
     try:
         yield
     except NotImplementedError as err:
-        from .gradcheck import _student_frame
-
-        where, _ = _student_frame(err)
+        where, _ = student_frame(err)
         print(f"skipped {what}: {where or 'your code'} is not implemented yet; "
               "finish the exercise above, then run this cell again.")
 

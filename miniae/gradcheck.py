@@ -28,13 +28,14 @@ float32 is refused: its rounding error (about 6e-8 relative) divided by h swamps
 difference quotient, so even a correct gradient would "fail".
 
 A report is also feedback for students: each failing row names the parameter, its worst
-index and both values there, and ``diagnose`` adds a hint when the two arrays match a
+index and both values there, and a hint from miniae.diagnose when the two arrays match a
 common mistake (transposed, sign, a missing 1/N, a factor 2, no batch sum).  Code that
 raises NotImplementedError gives a "not implemented yet" report instead of a traceback.
+This module measures; miniae.diagnose words what the measurements mean.
 """
-import traceback
-
 import numpy as np
+
+from .diagnose import diagnose, explain_error, input_candidates, kink_notes, replaced_grads_notes  # noqa: F401
 
 DEFAULT_THRESHOLD = 1e-6
 DEFAULT_H = 1e-4     # step of the checks, used with the fourth-order stencil
@@ -106,7 +107,7 @@ class Entry:
 
     When the analytic gradient is missing, has the wrong shape or is not finite, the
     entry fails with error = inf and no worst index; ``hint`` then says what is wrong.
-    ``hint`` is filled for every failing entry by :func:`diagnose` (``sizes`` names the
+    ``hint`` is filled for every failing entry by miniae.diagnose.diagnose (``sizes`` names the
     batch size and the like so a constant factor can be recognised).
     """
 
@@ -249,124 +250,6 @@ def _as_float_array(value):
         return None
 
 
-# ---------------------------------------------------------------- teaching hints
-def diagnose(analytic, numeric, sizes=None, candidates=(), indices=None):
-    """A sentence naming the likely cause of a wrong gradient, or None if no pattern fits.
-
-    analytic: the hand-written gradient (None if there was none); numeric: finite differences.
-    sizes: {symbol: (value, meaning)}, e.g. {"N": (4, "the batch size")}: the sizes a
-    constant factor is compared with.  candidates: [(array, hint), ...], known wrong
-    answers (say dy @ W for dx); the hint of the first one that matches is returned.
-    indices: when only some entries were evaluated numerically, only those are compared.
-
-    The patterns, tried in order: no gradient; wrong shape (transposed, an extra or a
-    missing batch axis); NaN or inf; all zeros; the transpose of the right values; a known
-    wrong answer; analytic = c * numerical for one constant c (c = -1 is a sign error,
-    c = N a missing 1/N, c = 1/N an average where a sum belongs, c = 2 or 1/2 a factor 2);
-    right almost everywhere (a kink or a branch).
-    """
-    if analytic is None:
-        return ("there is no gradient to compare: backward (or your gradient function) returned None "
-                "or something that is not an array; return dL/dx and write parameter gradients into self.grads")
-    n = np.asarray(numeric, dtype=np.float64)
-    a = np.asarray(analytic, dtype=np.float64)
-    if a.shape != n.shape:
-        return _shape_hint(a.shape, n.shape)
-    if not np.all(np.isfinite(a)):
-        return (f"the analytic gradient has {int(np.sum(~np.isfinite(a)))} NaN or inf entries: look for "
-                "log(0), 0/0 or exp of a large number (a numerically stable formula avoids them)")
-    mask = np.ones(a.shape, dtype=bool)
-    if indices is not None:
-        mask[...] = False
-        for index in indices:
-            mask[index] = True
-    a_m, n_m = a[mask], n[mask]
-    if not np.any(a_m) and np.any(n_m):
-        return ("the analytic gradient is all zeros: backward did not fill it; write into the existing "
-                "array (self.grads[name][...] = ...) or return the gradient you computed")
-    if not np.any(n_m) and np.any(a_m):
-        return ("the numerical gradient is zero, so the output does not depend on this value "
-                "(is forward using it?); its analytic gradient should be zero as well")
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and not _close(n_m, n.T[mask]) and _close(a.T[mask], n_m):
-        return ("the values are the transpose of the right gradient: for y = x @ W, dL/dW = x.T @ dy "
-                "(shape of W), not dy.T @ x")
-    for candidate, hint in candidates:
-        candidate = np.asarray(candidate, dtype=np.float64)
-        if candidate.shape == a.shape and _close(a_m, candidate[mask]):
-            return hint
-    factor = _constant_factor(a_m, n_m)
-    if factor is not None:
-        return _factor_hint(factor, sizes or {})
-    close = _entry_errors(a_m, n_m) <= 1e-6
-    if close.mean() >= 0.75:
-        return (f"{int((~close).sum())} of {close.size} entries are wrong and the rest are right: a kink "
-                "crossed by the finite-difference step, or a branch (np.where, clipping, abs) that "
-                "is handled differently at those entries")
-    return None
-
-
-def _shape_hint(got, expected):
-    if len(got) == 2 and got == expected[::-1]:
-        return (f"the gradient has shape {got} but should have shape {expected} (the shape of the "
-                "parameter): it is transposed; for y = x @ W, dL/dW = x.T @ dy has the shape of W")
-    if len(got) == len(expected) + 1 and got[1:] == expected:
-        return (f"the gradient has shape {got}, one row per sample, but should have shape {expected}: "
-                "you forgot the batch sum; a parameter is shared by every sample, so add their "
-                "gradients with .sum(axis=0)")
-    if len(got) + 1 == len(expected) and got == expected[1:]:
-        return (f"the gradient has shape {got} but should have shape {expected}: the gradient with "
-                "respect to a batch input has one row per sample (do not sum over the batch)")
-    return f"the gradient has shape {got} but should have shape {expected} (the shape of the value it belongs to)"
-
-
-def _close(x, y, rtol=1e-4):
-    """x and y equal up to finite-difference noise, relative to the size of y."""
-    scale = max(float(np.linalg.norm(y)), 1e-12)
-    return float(np.linalg.norm(x - y)) <= rtol * scale
-
-
-def _constant_factor(a, n):
-    """c with a = c * n everywhere (least squares, then checked), or None; c = 1 is None."""
-    denominator = float(np.vdot(n, n))
-    if denominator == 0.0:
-        return None
-    c = float(np.vdot(a, n)) / denominator
-    if c == 0.0 or not _close(a, c * n) or abs(c - 1) < 1e-4:
-        return None
-    return c
-
-
-def _factor_hint(c, sizes):
-    """Name a constant factor c (analytic = c * numerical): a sign, 2, or one of the sizes.
-
-    sizes: {symbol: (value, what it counts)}, e.g. {"N": (4, "samples in the batch")}.
-    """
-    lead = f"analytic = {c:.4g} x numerical everywhere: "
-    sign = "a sign error (check pred - target versus target - pred, and the minus signs of the derivative)"
-    magnitude = abs(c)
-    if abs(magnitude - 1) < 1e-3:
-        return lead + sign
-    named = [(2.0, "a factor 2 too large: the derivative of u^2 is 2u, so the 2 belongs there once, "
-                   "or a 1/2 is missing"),
-             (0.5, "half of the right value: the derivative of u^2 is 2u (the factor 2 is missing), "
-                   "or there is a 1/2 too many")]
-    for symbol, (value, counts) in sizes.items():
-        divisor = f"({symbol})" if "*" in symbol else symbol
-        if value > 1:
-            named.append((float(value), f"too large by {symbol} = {value} ({counts}): a missing 1/{divisor} "
-                                        f"factor (the mean over the {value} {counts})"))
-            batch = (" or averaged over the batch where the gradient sums (forgot the batch sum: "
-                     "db = dy.sum(axis=0), not dy.mean(axis=0))") if symbol == "N" else ""
-            named.append((1.0 / value, f"too small by 1/{divisor} = 1/{value} ({counts}): divided by "
-                                       f"{symbol} once too often{batch}"))
-    matches = list(dict.fromkeys(text for value, text in named if abs(magnitude / value - 1) < 1e-3))
-    if matches:
-        return lead + (sign + ", and " if c < 0 else "") + "; or ".join(matches)
-    if c < 0:
-        return lead + sign + f", and a constant factor {magnitude:.4g} is wrong"
-    return lead + "a constant factor is wrong (look for a missing or an extra scale factor)"
-
-
 # ---------------------------------------------------------------- helpers
 def require_float64(*arrays, what="input"):
     for arr in arrays:
@@ -403,38 +286,13 @@ def _layer_kinks(layer):
     return getattr(first, "kinks", ())
 
 
-# ---------------------------------------------------------------- student code that raises
-def _student_frame(err):
-    """(qualified name, line) of the innermost frame of err's traceback outside numpy and this module."""
-    frames = [(frame, line) for frame, line in traceback.walk_tb(err.__traceback__)
-              if "numpy" not in frame.f_code.co_filename and frame.f_code.co_filename != __file__]
-    if not frames:
-        return None, None
-    frame, line = frames[-1]
-    name = frame.f_code.co_name
-    owner = frame.f_locals.get("self")
-    if owner is not None:
-        name = f"{type(owner).__name__}.{name}"
-    return name, line
-
-
 def _could_not_run(title, threshold, h, err, shapes):
-    """A failing Report for code that raised NotImplementedError or a shape error; re-raise others."""
-    where, line = _student_frame(err)
-    if isinstance(err, NotImplementedError):
-        what = f"{where} raised NotImplementedError" if where else "the code raised NotImplementedError"
-        return Report.could_not_run(
-            title, threshold, h, f"{what}. Write your answer in place of `raise NotImplementedError()` "
-            "in the exercise cell, run that cell, then run this check again.", "not implemented")
-    text = str(err)
-    if not isinstance(err, (ValueError, IndexError)) or isinstance(err, GradcheckDtypeError) or not any(
-            word in text for word in ("shape", "broadcast", "mismatch", "dimension", "aligned", "index")):
+    """A failing Report for code that raised NotImplementedError or a shape error, with the
+    sentence of diagnose.explain_error; every other error is raised again."""
+    if isinstance(err, GradcheckDtypeError):
         raise err
-    known = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
-    place = f" in {where} (line {line})" if where else ""
-    return Report.could_not_run(
-        title, threshold, h, f"{type(err).__name__}{place}: {text}. The shapes here are {known}; "
-        "write each gradient with the shape of the value it belongs to.", "error")
+    problem, kind = explain_error(err, shapes)
+    return Report.could_not_run(title, threshold, h, problem, kind)
 
 
 # ---------------------------------------------------------------- checks
@@ -471,29 +329,14 @@ def check_layer(layer, x, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, seed=0, max_
         # its value is tiny, so the rounding error of the difference quotient is tiny too
         return float(np.sum((layer.forward(x) - y0) * dy))
 
-    notes = [f"backward replaced the array self.grads[{name!r}] with a new one; write into it instead "
-             f"(self.grads[{name!r}][...] = ...) so an optimizer holding it sees every update"
-             for name in replaced]
-    report = Report(title, threshold, h, notes)
+    report = Report(title, threshold, h, replaced_grads_notes(replaced))
     for name, value in layer.params.items():
         indices = _sample_indices(value.shape, max_entries, rng)
         report.add(name, analytic.get(name), numerical_gradient(f, value, h, indices, order=4), indices, sizes)
     indices = _sample_indices(x.shape, max_entries, rng)
     numeric_dx = numerical_gradient(f, x, h, indices, order=4)
-    report.add("x (input)", dx, numeric_dx, indices, sizes, _input_candidates(layer, dy, numeric_dx))
+    report.add("x (input)", dx, numeric_dx, indices, sizes, input_candidates(layer, dy, numeric_dx))
     return report
-
-
-def _input_candidates(layer, dy, numeric_dx):
-    """Known wrong answers for dL/dx: f'(x) without dy (activations), dy @ W instead of dy @ W.T."""
-    candidates = []
-    if numeric_dx.shape == dy.shape and np.all(dy != 0):
-        candidates.append((numeric_dx / dy, "dx is f'(x) alone: the chain rule multiplies it by the "
-                                            "gradient that arrives from above, dx = dy * f'(x)"))
-    W = layer.params.get("W") if isinstance(layer.params, dict) else None
-    if W is not None and W.ndim == 2 and W.shape[0] == W.shape[1]:
-        candidates.append((dy @ W, "dx multiplies dy by W; going backwards uses the transpose: dx = dy @ W.T"))
-    return candidates
 
 
 def check_loss(loss, pred, target, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H):
@@ -616,7 +459,7 @@ def check_model(model, X, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, max_entries=
         model.rng.bit_generator.state = rng_state
         return _could_not_run(title, threshold, h, err, {"X": X.shape, **{n: v.shape for n, v, _ in params}})
     analytic = {name: grad.copy() for name, _, grad in params}
-    notes = _kink_notes(model, h)
+    notes = kink_notes(model, h)
     report = Report(title, threshold, h, notes)
     pick = np.random.default_rng(seed)
     sizes = {"N": (X.shape[0], "samples in the batch")}
@@ -626,18 +469,3 @@ def check_model(model, X, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, max_entries=
     f()  # leave the grads as the analytic ones
     model.rng.bit_generator.state = rng_state
     return report
-
-
-def _kink_notes(model, h):
-    """Warn when some activation input sits so close to a kink that a step of h may cross it."""
-    notes = []
-    for part in ("encoder", "decoder"):
-        for layer in getattr(getattr(model, part, None), "layers", []):
-            kinks = getattr(layer, "kinks", ())
-            x = getattr(layer, "x", None)
-            if kinks and x is not None:
-                distance = min(float(np.min(np.abs(x - k))) for k in kinks)
-                if distance < 4 * h:
-                    notes.append(f"a {type(layer).__name__} input in the {part} is {distance:.1e} from its kink; "
-                                 "a failure there may be the kink, not the gradient (try another seed)")
-    return notes

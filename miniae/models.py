@@ -7,10 +7,12 @@
 One training step is one forward pass and one backward pass, written out in
 ``loss_and_grads``; everything else (optimizers, ``fit``) only reads the gradients.
 """
+import copy
+
 import numpy as np
 
 from .layers import Dense, Sequential, make_activation
-from .losses import MSE, make_loss
+from .losses import make_loss
 from .validation import check_data, check_sizes
 
 
@@ -75,7 +77,8 @@ class Autoencoder:
                 layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
                 act = last_activation if last else activation
                 if act != "identity":
-                    layers.append(make_activation(act))
+                    # a fresh layer each time: one shared Activation object would mix up caches
+                    layers.append(copy.deepcopy(make_activation(act)))
             return Sequential(*layers)
 
         model = cls(stack(sizes, code_activation), stack(sizes[::-1], output),
@@ -195,3 +198,84 @@ class Autoencoder:
         if self.noise is not None:
             parts.append(f"noise={self.noise!r}")
         return f"{type(self).__name__}(" + ", ".join(parts) + ")"
+
+
+# --------------------------------------------------------------------- stacking
+def stack(shallow_models, loss="mse", penalties=(), noise=None, rng=None):
+    """Stack trained shallow autoencoders into one deep Autoencoder (weights are copied).
+
+    shallow_models[k] maps sizes[k] -> sizes[k+1] -> sizes[k]; the deep model's encoder runs
+    the shallow encoders in order and its decoder runs the shallow decoders in reverse order:
+
+        x -> f_1 -> f_2 -> ... -> f_K = code -> g_K -> ... -> g_1 -> reconstruction of x
+
+    Each shallow model keeps its own weights (the deep one gets copies), so fine-tuning the
+    deep model leaves the pretrained layers untouched for comparison.
+    """
+    import copy
+
+    shallow_models = list(shallow_models)
+    if not shallow_models:
+        raise ValueError("stack needs at least one shallow autoencoder")
+    for inner, outer in zip(shallow_models[1:], shallow_models[:-1]):
+        if inner.n_features != outer.code_size:
+            raise ValueError(f"cannot stack: a layer with code size {outer.code_size} is followed by one "
+                             f"built for {inner.n_features} inputs")
+    encoders = [layer for m in shallow_models for layer in _layers(copy.deepcopy(m.encoder))]
+    decoders = [layer for m in reversed(shallow_models) for layer in _layers(copy.deepcopy(m.decoder))]
+    return Autoencoder(Sequential(*encoders), Sequential(*decoders), loss=loss, penalties=penalties,
+                       noise=noise, rng=rng)
+
+
+def _layers(layer):
+    return list(layer.layers) if isinstance(layer, Sequential) else [layer]
+
+
+def train_greedy(sizes, X, activation="sigmoid", code_activation=None, output="sigmoid", loss="mse",
+                 penalties=(), noise=None, epochs=20, batch_size=64, optimizer="adam", lr=1e-3,
+                 rng=None, dtype=np.float64, verbose=False):
+    """Greedy layer-wise pretraining: one shallow autoencoder per layer, then stacked.
+
+    sizes [64, 32, 8] trains a 64-32-64 autoencoder on X, then a 32-8-32 one on the codes
+    of the first, and stacks them into a deep 64-32-8-32-64 Autoencoder with the same layout
+    as ``Autoencoder.mirrored(sizes, activation, output, code_activation)`` (so the two
+    can be compared, or the stacked one fine-tuned end to end with ``fit``).
+
+    Each shallow model gets fresh copies of ``penalties`` and the same ``noise`` (so every
+    layer can be sparse, denoising or contractive: one Dense layer at a time is exactly
+    what ``Contractive`` needs).  The first layer uses ``loss`` and reconstructs X through
+    ``output``; the later ones reconstruct the previous codes with MSE through
+    ``activation`` (those codes were made by that activation).
+
+    Returns (deep_model, shallow_models, histories).  ``optimizer`` is a name; each layer
+    gets a fresh one with learning rate ``lr``.
+    """
+    import copy
+
+    from .optim import make_optimizer
+    from .train import fit
+
+    sizes = check_sizes(sizes)
+    rng = np.random.default_rng(rng)
+    activation = _activation_name(activation)
+    code_activation = activation if code_activation is None else _activation_name(code_activation)
+    output = _activation_name(output)
+    data = check_data(X, "X", n_features=sizes[0], dtype=dtype)
+    shallow_models, histories = [], []
+    n_layers = len(sizes) - 1
+    for k in range(n_layers):
+        last = k == n_layers - 1
+        model = Autoencoder.mirrored(
+            sizes[k:k + 2], activation=activation, code_activation=code_activation if last else activation,
+            output=output if k == 0 else activation, loss=loss if k == 0 else "mse",
+            penalties=copy.deepcopy(list(penalties)), noise=noise, rng=rng, dtype=dtype)
+        histories.append(fit(model, data, epochs=epochs, batch_size=batch_size,
+                             optimizer=make_optimizer(optimizer, lr), verbose=verbose))
+        shallow_models.append(model)
+        data = model.encode(data)  # the next layer learns to reconstruct these codes
+    deep = stack(shallow_models, loss=loss, rng=rng)
+    deep.config = {"builder": "mirrored", "sizes": sizes, "activation": activation, "output": output,
+                   "code_activation": code_activation,
+                   "init": "he" if activation in ("relu", "leaky_relu") else "glorot",
+                   "dtype": np.dtype(dtype).name}
+    return deep, shallow_models, histories

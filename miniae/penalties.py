@@ -125,4 +125,100 @@ class WeightDecay(Penalty):
             grad += (2 * self.lam) * W
 
 
-PENALTIES = {cls.__name__: cls for cls in (L1Sparsity, KLSparsity, WeightDecay)}
+class Contractive(Penalty):
+    """The contractive penalty: lam * the squared Frobenius norm of the encoder's Jacobian.
+
+    For a one-layer encoder h = s(a), a = x W + b (x: (1, n_in), W: (n_in, k)) with an
+    elementwise activation s, the Jacobian is J_ji = dh_j/dx_i = s'(a_j) W_ij, so
+
+        ||J(x)||_F^2 = sum_j s'(a_j)^2 c_j,          c_j = sum_i W_ij^2  (column norms of W)
+
+    (for a sigmoid, s' = h (1 - h): sum_j (h_j (1 - h_j))^2 sum_i W_ij^2).  Averaged over the
+    batch, like the losses:  Omega = (lam / N) sum_n sum_j s'(a_nj)^2 c_j.  Its gradient, by
+    the product rule (s'' is the activation's second derivative, d a_nj / dW_ij = x_ni):
+
+        dOmega/dW_ij = (2 lam / N) [ sum_n x_ni s'(a_nj) s''(a_nj) c_j  +  W_ij sum_n s'(a_nj)^2 ]
+        dOmega/db_j  = (2 lam / N)   sum_n s'(a_nj) s''(a_nj) c_j
+
+    Only one Dense layer (optionally followed by one activation) is supported: deeper
+    encoders are refused; train them one contractive layer at a time with
+    ``miniae.models.train_greedy`` (greedy layer-wise stacking).
+    """
+
+    on = "params"
+    name = "contractive"
+
+    def __init__(self, lam=0.1):
+        if not lam >= 0:
+            raise ValueError(f"lam must be >= 0, got {lam!r}")
+        self.lam = float(lam)
+
+    def config(self):
+        return {"lam": self.lam}
+
+    @staticmethod
+    def encoder_parts(model):
+        """(dense, activation) of a one-layer encoder; activation is Identity when there is none."""
+        from .layers import Activation, Dense, Identity
+
+        encoder = model.encoder
+        layers = list(getattr(encoder, "layers", [encoder]))
+        ok = (1 <= len(layers) <= 2 and isinstance(layers[0], Dense)
+              and (len(layers) == 1 or isinstance(layers[1], Activation)))
+        if not ok:
+            raise ValueError(
+                f"Contractive needs a one-layer encoder (Dense, then at most one activation), got "
+                f"{encoder!r}. Its exact Jacobian penalty is derived for that case only; for a deeper "
+                "encoder train one contractive layer at a time with miniae.models.train_greedy "
+                "(greedy layer-wise stacking) and fine-tune the stacked model")
+        return layers[0], (layers[1] if len(layers) == 2 else Identity())
+
+    def _terms(self, model, x):
+        dense, activation = self.encoder_parts(model)
+        W, b = dense.params["W"], dense.params["b"]
+        pre = x @ W + b                                  # a: (N, k)
+        slope = activation.derivative(pre, activation.function(pre))   # s'(a): (N, k)
+        col_norms = np.einsum("ij,ij->j", W, W)          # c_j = sum_i W_ij^2: (k,)
+        return dense, activation, pre, slope, col_norms
+
+    def forward(self, model, x):
+        """model with a one-layer encoder, x: (N, n_in) the encoder's input -> scalar."""
+        dense, activation, pre, slope, col_norms = self._terms(model, x)
+        self.x, self.pre, self.slope, self.col_norms = x, pre, slope, col_norms
+        self.dense, self.activation = dense, activation
+        return self.lam * float(np.sum(slope * slope * col_norms)) / x.shape[0]
+
+    def backward(self, model):
+        """Adds dOmega/dW and dOmega/db into the encoder Dense layer's grads (after forward)."""
+        x, slope, col_norms, dense = self.x, self.slope, self.col_norms, self.dense
+        scale = 2 * self.lam / x.shape[0]
+        curvature = self.activation.second_derivative(self.pre, self.activation.function(self.pre))
+        # d/da_nj of s'(a_nj)^2 c_j is 2 s'(a_nj) s''(a_nj) c_j
+        grad_pre = slope * curvature * col_norms         # (N, k), without the factor 2 lam / N
+        # a = x W + b: the chain rule through a, as in Dense.backward
+        dense.grads["W"] += scale * (x.T @ grad_pre)
+        dense.grads["b"] += scale * grad_pre.sum(axis=0)
+        # d/dW_ij of c_j = sum_i W_ij^2 is 2 W_ij, times sum_n s'(a_nj)^2
+        dense.grads["W"] += scale * (dense.params["W"] * np.sum(slope * slope, axis=0))
+
+
+def jacobian_norm(encode, X, h=1e-5):
+    """Frobenius norm ||dh/dx||_F of ANY encoder at each row of X, by central differences.
+
+    encode: callable mapping (n, n_in) -> (n, k) (e.g. ``model.encode``); X: (n, n_in).
+    Column i of every sample's Jacobian is (f(x + h e_i) - f(x - h e_i)) / 2h, computed for
+    the whole batch at once, so the cost is 2 n_in calls of ``encode``.  Returns (n,).
+    Use float64 models (in float32 the difference quotient is mostly rounding error).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    squares = 0.0
+    for i in range(X.shape[1]):
+        step = np.zeros(X.shape[1])
+        step[i] = h
+        column = (np.asarray(encode(X + step), dtype=np.float64)
+                  - np.asarray(encode(X - step), dtype=np.float64)) / (2 * h)
+        squares = squares + np.sum(column * column, axis=1)
+    return np.sqrt(squares)
+
+
+PENALTIES = {cls.__name__: cls for cls in (L1Sparsity, KLSparsity, WeightDecay, Contractive)}

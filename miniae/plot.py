@@ -75,3 +75,68 @@ def training_curves(history, keys=None, log=True, ax=None, path=None, title=None
     if title:
         ax.set_title(title)
     return _finish(fig, path)
+
+
+# ---------------------------------------------------------------- latent spaces (lesson 06)
+def tile_images(images, n_cols, shape=(8, 8), pad=1, fill=0.0):
+    """Images (n, h*w) -> one mosaic array (rows * (h + pad) - pad, n_cols * (w + pad) - pad)."""
+    images = np.asarray(images, dtype=np.float64).reshape(-1, *shape)
+    n_rows = int(np.ceil(len(images) / n_cols))
+    h, w = shape
+    mosaic = np.full((n_rows * (h + pad) - pad, n_cols * (w + pad) - pad), fill)
+    for i, image in enumerate(images):
+        r, c = divmod(i, n_cols)
+        mosaic[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = image
+    return mosaic
+
+
+def latent_scatter(codes, labels=None, ax=None, marks=None, path=None, title=None, size=6):
+    """2-D codes (n, 2) as points coloured by class label; ``marks`` (m, 2) drawn as black crosses."""
+    import matplotlib.pyplot as plt
+
+    codes = np.asarray(codes, dtype=np.float64)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 4.4))
+    else:
+        fig = ax.figure
+    if labels is None:
+        ax.scatter(codes[:, 0], codes[:, 1], s=size, alpha=0.7)
+    else:
+        labels = np.asarray(labels)
+        cmap = plt.get_cmap("tab10")
+        for k in np.unique(labels):
+            pick = labels == k
+            ax.scatter(codes[pick, 0], codes[pick, 1], s=size, color=cmap(int(k) % 10), label=str(k), alpha=0.8)
+        ax.legend(markerscale=2.5, fontsize=7, ncol=2, loc="best", framealpha=0.7)
+    if marks is not None:
+        marks = np.asarray(marks)
+        ax.scatter(marks[:, 0], marks[:, 1], marker="x", color="black", s=30, linewidths=1.2)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return _finish(fig, path)
+
+
+def decoded_grid(decode, extent=2.5, n=15, shape=(8, 8), ax=None, path=None, title=None):
+    """Decode an n x n grid of 2-D latent points over [-extent, extent]^2 into one image mosaic.
+
+    ``decode`` maps (m, 2) latent points to (m, h*w) images.  z_2 grows upwards, as on a map.
+    """
+    import matplotlib.pyplot as plt
+
+    values = np.linspace(-extent, extent, n)
+    z1, z2 = np.meshgrid(values, values[::-1])
+    images = decode(np.column_stack([z1.ravel(), z2.ravel()]))
+    mosaic = tile_images(images, n, shape=shape, pad=1)  # a blank pixel between tiles
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 6))
+    else:
+        fig = ax.figure
+    edge = extent + extent / (n - 1)  # each tile is centred on its grid point
+    ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, extent=(-edge, edge, -edge, edge), interpolation="nearest")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return _finish(fig, path)

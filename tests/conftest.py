@@ -1,5 +1,11 @@
 import os
 
+# Tests (and the notebook kernels they start, which inherit this environment) use one BLAS
+# thread: the matrices here are small, and on a busy 2-core machine threaded BLAS spends more
+# time synchronising than multiplying.  Must be set before NumPy loads its BLAS.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import matplotlib
 import numpy as np
 import pytest

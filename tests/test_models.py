@@ -118,3 +118,12 @@ def test_weights_round_trip():
 def test_logits_loss_with_sigmoid_output_is_refused():
     with pytest.raises(ValueError, match="needs output='identity'"):
         Autoencoder.mirrored([6, 2], output="sigmoid", loss="bce_logits")
+
+
+def test_activation_object_is_copied_into_every_layer():
+    from miniae.layers import Tanh
+    model = Autoencoder.mirrored([6, 4, 2], activation=Tanh(), rng=0)
+    acts = [layer for part in (model.encoder, model.decoder) for layer in part.layers if isinstance(layer, Tanh)]
+    assert len(acts) == 2 and acts[0] is not acts[1]
+    X = np.random.default_rng(0).uniform(0, 1, (3, 6))
+    assert gradcheck.check_model(model, X, threshold=1e-7)
