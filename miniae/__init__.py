@@ -2,10 +2,13 @@
 from .layers import (Layer, Dense, Activation, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus,
                      Sequential, make_activation)
 from .losses import Loss, MSE, BCE
-from .penalties import Penalty, L1Sparsity, KLSparsity, WeightDecay
+from .penalties import (Penalty, L1Sparsity, KLSparsity, WeightDecay, OrderedWeightDecay, Contractive,
+                        jacobian_norm)
 from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import SGD, Momentum, Adam
-from .models import Autoencoder
+from .models import Autoencoder, stack, train_greedy
+from .vae import VAE, KLWarmup
+from .pca import PCA, principal_angles, components_from_linear_ae, train_linear_ae
 from .train import fit, History, Callback, EarlyStopping, LearningRateSchedule, Progress
 from .validation import MiniaeInputError, DivergenceError
 from . import gradcheck

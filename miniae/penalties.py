@@ -125,6 +125,68 @@ class WeightDecay(Penalty):
             grad += (2 * self.lam) * W
 
 
+class OrderedWeightDecay(Penalty):
+    """Weight decay with its own weight per code unit (Bao et al. 2020): it orders a linear AE.
+
+    Let A = W_enc: (n_in, k) be the encoder's last Dense layer (column j feeds code unit j)
+    and B = W_dec: (k, n_out) the decoder's first Dense layer (row j reads code unit j).  Then
+
+        Omega = sum_j lams[j] * ( ||A[:, j]||^2 + ||B[j, :]||^2 )
+        dOmega/dA[:, j] = 2 lams[j] A[:, j]       dOmega/dB[j, :] = 2 lams[j] B[j, :]
+
+    With one weight for every unit (``WeightDecay``) the optimum of a linear AE is only fixed up
+    to a rotation of the code, h -> h O (the penalty does not see O).  With distinct weights
+    0 <= lams[0] < lams[1] < ... the rotation costs something, so the optimum is unique up to
+    signs: row j of W_dec is principal direction j, scaled by sqrt(1 - lams[j] / mu_j), where
+    mu_j is the variance along it in the loss's units (each lams[j] must stay below mu_j, or
+    unit j switches off).  Biases and the other layers are not decayed.
+    """
+
+    on = "params"
+    name = "ordered_decay"
+
+    def __init__(self, lams):
+        lams = np.asarray(lams, dtype=np.float64)
+        if lams.ndim != 1 or lams.size == 0:
+            raise ValueError(f"lams must be a non-empty 1-D list with one weight per code unit, "
+                             f"got shape {lams.shape}")
+        if not np.all(np.isfinite(lams)) or np.any(lams < 0):
+            raise ValueError(f"lams must be finite and >= 0, got {lams.tolist()}")
+        self.lams = lams
+
+    def config(self):
+        return {"lams": self.lams.tolist()}
+
+    def code_layers(self, model):
+        """(encoder Dense feeding the code, decoder Dense reading it); checks len(lams) == code size."""
+        def dense_layers(part):
+            return part.dense_layers if hasattr(part, "dense_layers") else [part]
+        encoder_dense, decoder_dense = dense_layers(model.encoder)[-1], dense_layers(model.decoder)[0]
+        code_size = encoder_dense.params["W"].shape[1]
+        if self.lams.size != code_size:
+            raise ValueError(f"OrderedWeightDecay has {self.lams.size} weights (lams) but the model's "
+                             f"code has {code_size} units; pass exactly one weight per code unit")
+        if decoder_dense.params["W"].shape[0] != code_size:
+            raise ValueError(f"the decoder's first Dense layer takes {decoder_dense.params['W'].shape[0]} "
+                             f"inputs but the code has {code_size} units")
+        return encoder_dense, decoder_dense
+
+    def forward(self, model, x=None):
+        """model with Dense layers on both sides of the code -> scalar."""
+        encoder_dense, decoder_dense = self.code_layers(model)
+        A, B = encoder_dense.params["W"], decoder_dense.params["W"]
+        column_norms = np.einsum("ij,ij->j", A, A)   # ||A[:, j]||^2: (k,)
+        row_norms = np.einsum("ji,ji->j", B, B)      # ||B[j, :]||^2: (k,)
+        return float(self.lams @ (column_norms + row_norms))
+
+    def backward(self, model):
+        """Adds 2 lams[j] A[:, j] and 2 lams[j] B[j, :] into the two layers' weight gradients."""
+        encoder_dense, decoder_dense = self.code_layers(model)
+        lams = self.lams.astype(encoder_dense.params["W"].dtype, copy=False)
+        encoder_dense.grads["W"] += 2 * encoder_dense.params["W"] * lams[None, :]
+        decoder_dense.grads["W"] += 2 * decoder_dense.params["W"] * lams[:, None]
+
+
 class Contractive(Penalty):
     """The contractive penalty: lam * the squared Frobenius norm of the encoder's Jacobian.
 
@@ -221,4 +283,5 @@ def jacobian_norm(encode, X, h=1e-5):
     return np.sqrt(squares)
 
 
-PENALTIES = {cls.__name__: cls for cls in (L1Sparsity, KLSparsity, WeightDecay, Contractive)}
+PENALTIES = {cls.__name__: cls for cls in (L1Sparsity, KLSparsity, WeightDecay, OrderedWeightDecay,
+                                               Contractive)}

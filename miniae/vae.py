@@ -210,6 +210,11 @@ class VAE:
         eps (and fit's shuffling) come from ``self.rng``; re-seeding it repeats a step exactly.
     """
 
+    # The step calls these through self, so a subclass (an exercise, a variant) can swap in its own.
+    reparameterize = staticmethod(reparameterize)
+    reparameterize_backward = staticmethod(reparameterize_backward)
+    kl_backward = staticmethod(gaussian_kl_backward)
+
     def __init__(self, body, mu_head, logvar_head, decoder, likelihood="bernoulli", beta=1.0,
                  output_std=1.0, rng=None):
         self.body, self.mu_head, self.logvar_head, self.decoder = body, mu_head, logvar_head, decoder
@@ -278,7 +283,7 @@ class VAE:
         n = X.shape[0]
         mu, logvar, inside = self._posterior(X)
         eps = self._eps(mu.shape)
-        z = reparameterize(mu, logvar, eps)
+        z = self.reparameterize(mu, logvar, eps)
         out = self.decoder.forward(z)
         recon = float(np.mean(self.likelihood.nll(out, X)))
         kl = float(np.mean(gaussian_kl(mu, logvar)))
@@ -287,9 +292,9 @@ class VAE:
             raise DivergenceError(f"the VAE loss is {loss} (recon {recon}, kl {kl}); lower the learning rate")
         # backward: reconstruction path, through the decoder and z ...
         grad_z = self.decoder.backward(self.likelihood.backward(scale=1.0 / n))
-        grad_mu, grad_logvar = reparameterize_backward(grad_z, logvar, eps)
+        grad_mu, grad_logvar = self.reparameterize_backward(grad_z, logvar, eps)
         # ... plus the KL path, straight into the heads
-        kl_mu, kl_logvar = gaussian_kl_backward(mu, logvar)
+        kl_mu, kl_logvar = self.kl_backward(mu, logvar)
         grad_mu = grad_mu + (self.beta / n) * kl_mu
         grad_logvar = (grad_logvar + (self.beta / n) * kl_logvar) * inside  # clip: 0 outside
         grad_h = self.mu_head.backward(grad_mu) + self.logvar_head.backward(grad_logvar)
@@ -303,7 +308,7 @@ class VAE:
         fit logs val_loss = recon + kl, the negative ELBO, whatever beta is.
         """
         mu, logvar, _ = self._posterior(X)
-        z = reparameterize(mu, logvar, self._eps(mu.shape))
+        z = self.reparameterize(mu, logvar, self._eps(mu.shape))
         recon = float(np.mean(self.likelihood.nll(self.decoder.forward(z), X)))
         return {"recon": recon, "kl": float(np.mean(gaussian_kl(mu, logvar)))}
 

@@ -63,6 +63,24 @@ def test_gradient_check_repeats_eps_through_the_rng():
     assert model.loss_and_grads(X) != first  # a fresh eps changes the loss
 
 
+def test_a_subclass_can_swap_the_kl_gradient_and_check_model_catches_a_wrong_one():
+    def kl_backward_missing_half(mu, logvar):  # dKL/dlogvar without its factor 1/2
+        return mu.copy(), np.exp(logvar) - 1.0
+
+    class WrongKL(VAE):
+        kl_backward = staticmethod(kl_backward_missing_half)
+
+    X = np.random.default_rng(2).uniform(size=(4, 6))
+    right = VAE.mirrored([6, 5, 3], activation="tanh", rng=3)
+    wrong = WrongKL.mirrored([6, 5, 3], activation="tanh", rng=3)
+    assert isinstance(wrong, WrongKL)
+    assert gradcheck.check_model(right, X, threshold=1e-7)
+    report = gradcheck.check_model(wrong, X, threshold=1e-7)
+    assert not report, str(report)
+    right.rng, wrong.rng = np.random.default_rng(4), np.random.default_rng(4)
+    assert wrong.loss_and_grads(X) == right.loss_and_grads(X)  # same loss: only the gradient is wrong
+
+
 # ------------------------------------------------------------------ the KL
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_closed_form_kl_matches_monte_carlo(seed):
