@@ -1,6 +1,4 @@
 """miniae.estimators: the scikit-learn contract (check_estimator), Pipelines, GridSearchCV."""
-import importlib.util
-
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -17,10 +15,8 @@ from miniae.estimators import AutoencoderTransformer, VAETransformer
 
 def _fast_estimators():
     """Tiny instances, so the ~45 checks of each estimator take seconds, not minutes."""
-    estimators = [AutoencoderTransformer(code_size=2, hidden_sizes=(4,), epochs=3)]
-    if importlib.util.find_spec("miniae.vae") is not None:  # the VAE lands on main separately
-        estimators.append(VAETransformer(code_size=2, hidden_sizes=(4,), epochs=3))
-    return estimators
+    return [AutoencoderTransformer(code_size=2, hidden_sizes=(4,), epochs=3),
+            VAETransformer(code_size=2, hidden_sizes=(4,), epochs=3)]
 
 
 # No check is skipped by us.  scikit-learn itself skips check_array_api_input unless the
@@ -109,7 +105,6 @@ def test_fitted_model_can_be_saved_with_miniae_io(digits, tmp_path):
 
 
 def test_vae_transformer_in_a_pipeline_gives_posterior_means(digits):
-    pytest.importorskip("miniae.vae", reason="miniae.vae is not on this branch yet")
     pipe = make_pipeline(StandardScaler(), VAETransformer(code_size=4, epochs=20, learning_rate=3e-3, random_state=0))
     code = pipe.fit_transform(digits)
     vae = pipe[-1].model_

@@ -9,17 +9,15 @@ import pytest
 from miniae import io, noise, penalties
 from miniae.models import Autoencoder
 from miniae.train import fit
+from miniae.vae import VAE
 from miniae.validation import MiniaeInputError
 
 
 def _vae(rng, **kwargs):
-    vae = pytest.importorskip("miniae.vae", reason="miniae.vae is not on this branch yet")
-    return vae.VAE.mirrored([6, 5, 2], rng=rng, **kwargs)
+    return VAE.mirrored([6, 5, 2], rng=rng, **kwargs)
 
 
 def _contractive(rng):
-    if not hasattr(penalties, "Contractive"):
-        pytest.skip("miniae.penalties.Contractive is not on this branch yet")
     return Autoencoder.mirrored([6, 3], code_activation="sigmoid", penalties=[penalties.Contractive(0.1)], rng=rng)
 
 
@@ -35,6 +33,8 @@ MODEL_KINDS = {
     "kl_sparsity": lambda rng: Autoencoder.mirrored([6, 8], code_activation="sigmoid",
                                                     penalties=[penalties.KLSparsity(0.1, 2.0)], rng=rng),
     "weight_decay": lambda rng: Autoencoder.mirrored([6, 4, 2], penalties=[penalties.WeightDecay(1e-2)], rng=rng),
+    "ordered_weight_decay": lambda rng: Autoencoder.linear(
+        6, 3, penalties=[penalties.OrderedWeightDecay([0.0, 0.01, 0.02])], rng=rng),
     "contractive": _contractive,
     "gaussian_noise": lambda rng: Autoencoder.mirrored([6, 4, 2], noise=noise.GaussianNoise(0.2), rng=rng),
     "masking_noise": lambda rng: Autoencoder.mirrored([6, 4, 2], noise=noise.MaskingNoise(0.3), rng=rng),
