@@ -161,12 +161,14 @@ def test_estimator_reports_divergence(digits):
     assert not hasattr(est, "model_")  # nothing half-trained is left behind as if fitted
 
 
-def test_adam_at_lr_10_stays_finite(digits):
-    """Adam's step is bounded by about lr, so at lr=10 the loss grows but never becomes NaN."""
+def test_adam_at_lr_10_is_caught_although_the_loss_never_becomes_nan(digits):
+    """Adam's step is bounded by about lr, so at lr=10 the loss explodes without reaching NaN;
+    fit stops it by the growth rule and puts back the weights the model started with."""
     m = Autoencoder.mirrored([64, 32, 8], rng=0)
-    history = fit(m, digits, epochs=5, optimizer=optim.Adam(lr=10))
-    assert np.all(np.isfinite(history["loss"]))
-    assert all(np.all(np.isfinite(value)) for _, value, _ in m.named_parameters())
+    start = m.get_weights()
+    with pytest.raises(DivergenceError, match=r"grew from .* \(epoch 0\) to .* in epoch 1: training diverged"):
+        fit(m, digits, epochs=5, optimizer=optim.Adam(lr=10))
+    assert all(np.array_equal(value, start[name]) for name, value, _ in m.named_parameters())
 
 
 # ------------------------------------------------------------------ extreme scales
