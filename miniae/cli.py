@@ -9,10 +9,22 @@ import sys
 import numpy as np
 
 
+def _describe(model):
+    """A short label for a model in the gradcheck listing."""
+    parts = [type(p).__name__ for p in getattr(model, "penalties", [])]
+    if getattr(model, "noise", None) is not None:
+        parts.append(type(model.noise).__name__)
+    if hasattr(model, "likelihood"):
+        parts.append(f"{type(model.likelihood).__name__}")
+    return ", ".join(parts) or "plain"
+
+
 def cmd_gradcheck(args):
     """Gradient-check every built-in layer, loss and penalty and a whole model; print the tables."""
     from . import gradcheck, layers, losses, penalties
     from .models import Autoencoder
+    from .noise import MaskingNoise
+    from .vae import VAE
 
     rng = np.random.default_rng(args.seed)
     reports = []
@@ -25,8 +37,20 @@ def cmd_gradcheck(args):
     reports.append(gradcheck.check_loss(losses.BCE(from_logits=True), 3 * rng.standard_normal((4, 5)), target))
     reports.append(gradcheck.check_penalty(penalties.L1Sparsity(0.1), rng.standard_normal((4, 3))))
     reports.append(gradcheck.check_penalty(penalties.KLSparsity(0.1, 2.0), rng.uniform(0.05, 0.95, (4, 3))))
-    model = Autoencoder.mirrored([6, 4, 2], activation="tanh", penalties=[penalties.WeightDecay(1e-2)], rng=rng)
-    reports.append(gradcheck.check_model(model, rng.uniform(0, 1, (5, 6))))
+    X = rng.uniform(0, 1, (5, 6))
+    models = [  # whole models: every parameter through the full step, penalties and noise included
+        Autoencoder.mirrored([6, 4, 2], activation="tanh", penalties=[penalties.WeightDecay(1e-2)], rng=rng),
+        Autoencoder.mirrored([6, 3], activation="sigmoid", code_activation="sigmoid",
+                             penalties=[penalties.Contractive(0.1)], rng=rng),
+        Autoencoder.linear(6, 3, penalties=[penalties.OrderedWeightDecay([0.01, 0.02, 0.03])], rng=rng),
+        Autoencoder.mirrored([6, 4, 2], activation="softplus", noise=MaskingNoise(0.3), rng=rng),
+        VAE.mirrored([6, 5, 2], activation="tanh", likelihood="bernoulli", rng=rng),
+        VAE.mirrored([6, 5, 2], activation="tanh", likelihood="gaussian", rng=rng),
+    ]
+    for model in models:
+        report = gradcheck.check_model(model, X)
+        report.title += f" ({_describe(model)})"
+        reports.append(report)
     for report in reports:
         print(report)
         print()

@@ -117,6 +117,7 @@ def test_cli_gradcheck_checks_everything(capsys):
     assert cli_main(["gradcheck"]) == 0
     out = capsys.readouterr().out
     for name in ("Dense", "ReLU", "Sigmoid", "Tanh", "Softplus", "LeakyReLU", "MSE", "BCE(from_logits=True)",
-                 "L1Sparsity", "KLSparsity", "Autoencoder"):
+                 "L1Sparsity", "KLSparsity", "Autoencoder (Contractive)", "Autoencoder (MaskingNoise)",
+                 "VAE (BernoulliLikelihood)", "VAE (GaussianLikelihood)"):
         assert f"gradient check of {name}" in out, name
-    assert "13 passed, 0 failed" in out
+    assert "18 passed, 0 failed" in out
