@@ -20,7 +20,39 @@ def _activation_name(name):
     return "identity" if name in (None, "linear") else name
 
 
-class Autoencoder:
+def dense_stack(dims, activation, last_activation, init, rng, dtype):
+    """Dense layers through ``dims`` ([64, 32, 8]: 64->32->8), ``activation`` after each hidden
+    one and ``last_activation`` after the last ("identity" adds no layer).  Each position
+    gets its own activation layer (one shared object would mix up the cached x and y)."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
+        act = last_activation if i == len(dims) - 2 else activation
+        if act != "identity":
+            layers.append(copy.deepcopy(make_activation(act)))
+    return Sequential(*layers)
+
+
+class Model:
+    """What every miniae model shares: its weights by name, copied out and back, and the
+    per-sample reconstruction error.  Subclasses define named_parameters, validate, reconstruct."""
+
+    def get_weights(self):
+        """A copy of every parameter, by name (for early stopping and divergence recovery)."""
+        return {name: value.copy() for name, value, _ in self.named_parameters()}
+
+    def set_weights(self, weights):
+        """Copy values from ``get_weights()`` back into the parameters, in place."""
+        for name, value, _ in self.named_parameters():
+            value[...] = weights[name]
+
+    def reconstruction_error(self, X):
+        """Per-sample mean squared error between X and its reconstruction: (n,)."""
+        X = self.validate(X)
+        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+
+
+class Autoencoder(Model):
     """An autoencoder built from two layers (usually ``Sequential``).
 
     Parameters
@@ -70,18 +102,9 @@ class Autoencoder:
             raise ValueError(f"a logits loss ({loss!r}) needs output='identity' (the loss applies the "
                              f"sigmoid itself), got output={output!r}")
 
-        def stack(dims, last_activation):
-            layers = []
-            for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
-                last = i == len(dims) - 2
-                layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
-                act = last_activation if last else activation
-                if act != "identity":
-                    # a fresh layer each time: one shared Activation object would mix up caches
-                    layers.append(copy.deepcopy(make_activation(act)))
-            return Sequential(*layers)
-
-        model = cls(stack(sizes, code_activation), stack(sizes[::-1], output),
+        encoder = dense_stack(sizes, activation, code_activation, init, rng, dtype)
+        decoder = dense_stack(sizes[::-1], activation, output, init, rng, dtype)
+        model = cls(encoder, decoder,
                     loss=loss, penalties=penalties, noise=noise, rng=rng)
         model.config = {"builder": "mirrored", "sizes": sizes, "activation": activation,
                         "output": output, "code_activation": code_activation, "init": init,
@@ -169,11 +192,6 @@ class Autoencoder:
         """X: (n, n_features) -> g(f(X)): (n, n_features).  No noise."""
         return self.loss.output(self.decoder.forward(self.encoder.forward(self.validate(X))))
 
-    def reconstruction_error(self, X):
-        """Per-sample mean squared error between X and its reconstruction: (n,)."""
-        X = self.validate(X)
-        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
-
     def astype(self, dtype):
         """Convert every parameter (and gradient) to ``dtype`` in place; returns self."""
         self.encoder.astype(dtype)
@@ -181,15 +199,6 @@ class Autoencoder:
         if self.config:
             self.config["dtype"] = np.dtype(dtype).name
         return self
-
-    def get_weights(self):
-        """A copy of every parameter, by name (for early stopping and divergence recovery)."""
-        return {name: value.copy() for name, value, _ in self.named_parameters()}
-
-    def set_weights(self, weights):
-        """Copy values from ``get_weights()`` back into the parameters, in place."""
-        for name, value, _ in self.named_parameters():
-            value[...] = weights[name]
 
     def __repr__(self):
         parts = [f"encoder={self.encoder!r}", f"decoder={self.decoder!r}", f"loss={self.loss!r}"]

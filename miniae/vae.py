@@ -12,7 +12,8 @@ KL, likelihoods) are small functions below, each with its maths and its gradient
 """
 import numpy as np
 
-from .layers import Dense, Sequential, make_activation, sigmoid
+from .layers import Dense, Sequential, sigmoid
+from .models import Model, dense_stack
 from .train import Callback
 from .validation import DivergenceError, MiniaeInputError, check_data, check_positive_int, check_sizes
 
@@ -188,7 +189,7 @@ def make_likelihood(name, n_features, output_std=1.0, dtype=np.float64):
 
 
 # ------------------------------------------------------------------ the model
-class VAE:
+class VAE(Model):
     """A variational autoencoder: encoder body, mu and logvar heads, decoder, likelihood.
 
     Parameters
@@ -242,20 +243,11 @@ class VAE:
         if init is None:
             init = "he" if name in ("relu", "leaky_relu") else "glorot"
 
-        def stack(dims, last_activation):
-            layers = []
-            for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
-                layers.append(Dense(n_in, n_out, init=init, rng=rng, dtype=dtype))
-                act = last_activation if i == len(dims) - 2 else name
-                if act != "identity":
-                    layers.append(make_activation(act))
-            return Sequential(*layers)
-
-        body = stack(sizes[:-1], name) if len(sizes) > 2 else Sequential()
+        body = dense_stack(sizes[:-1], name, name, init, rng, dtype) if len(sizes) > 2 else Sequential()
         n_hidden, code = sizes[-2], sizes[-1]
         mu_head = Dense(n_hidden, code, init="glorot", rng=rng, dtype=dtype)
         logvar_head = Dense(n_hidden, code, init="glorot", rng=rng, dtype=dtype)
-        decoder = stack(sizes[::-1], "identity")
+        decoder = dense_stack(sizes[::-1], name, "identity", init, rng, dtype)
         model = cls(body, mu_head, logvar_head, decoder, likelihood=likelihood, beta=beta,
                     output_std=output_std, rng=rng)
         model.config = {"builder": "vae_mirrored", "sizes": sizes, "activation": name, "init": init,
@@ -421,11 +413,6 @@ class VAE:
         """X -> decode(encode(X)): the reconstruction through the posterior mean."""
         return self.decode(self.encode(X))
 
-    def reconstruction_error(self, X):
-        """Per-sample mean squared error between X and its reconstruction: (n,) (as Autoencoder's)."""
-        X = self.validate(X)
-        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
-
     def sample(self, n, seed=None):
         """n new images: z ~ N(0, I) from the prior, decoded to means: (n, n_features)."""
         n = check_positive_int(n, "n")
@@ -439,13 +426,6 @@ class VAE:
         if self.config:
             self.config["dtype"] = np.dtype(dtype).name
         return self
-
-    def get_weights(self):
-        return {name: value.copy() for name, value, _ in self.named_parameters()}
-
-    def set_weights(self, weights):
-        for name, value, _ in self.named_parameters():
-            value[...] = weights[name]
 
     def __repr__(self):
         return (f"VAE(body={self.body!r}, mu_head={self.mu_head!r}, logvar_head={self.logvar_head!r}, "
