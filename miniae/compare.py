@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import pca_figures
 from .validation import MiniaeInputError, check_data
 
 FIGURES = {
     "pca_vs_ae.png": "lesson 02 / miniae compare-pca (MSE against code size)",
     "pca_vs_ae_reconstructions.png": "lesson 02 / miniae compare-pca (reconstructions at code size 2)",
+    **pca_figures.FIGURES,  # lessons 01 and 02, drawn by pca_figures.make_figures
 }
 
 QUICK_CODE_SIZES = (1, 2, 4, 8)
@@ -205,10 +207,14 @@ def write_figures(X, rows, models, folder, show_code=2):
 
 
 def make_figures(folder, quick=False):
-    """The two figures of ``miniae compare-pca`` on the digits (seed 0)."""
+    """The two figures of ``miniae compare-pca`` on the digits (seed 0), and every figure of
+    lessons 01 and 02 (``pca_figures.make_figures``, which reuses the code-size-2 nonlinear AE)."""
     from .datasets import load_digits
 
     X = load_digits()[0]
-    sizes = list(QUICK_CODE_SIZES) if quick else list(range(1, 17))
+    sizes = sorted(set(QUICK_CODE_SIZES) | {2}) if quick else list(range(1, 17))
     rows, models = compare(X, sizes, quick=quick, seed=0, report=lambda line: None)
-    return [str(p) for p in write_figures(X, rows, models, folder, show_code=2)]
+    paths = [str(p) for p in write_figures(X, rows, models, folder, show_code=2)]
+    with _one_blas_thread():
+        paths += pca_figures.make_figures(folder, quick=quick, nonlinear2=models[2][2])
+    return paths

@@ -136,6 +136,20 @@ def linear_ae_optimum(X, k):
     return {"W_enc": V, "b_enc": -pca.mean_ @ V, "W_dec": V.T.copy(), "b_dec": pca.mean_.copy(), "mse": mse}
 
 
+def linear_ae_at_optimum(X, k):
+    """``Autoencoder.linear(d, k)`` with the weights of ``linear_ae_optimum(X, k)`` (no training).
+
+    It reconstructs exactly as PCA with k components does: mu + (x - mu) V_k V_k^T.
+    """
+    from .models import Autoencoder
+
+    opt = linear_ae_optimum(X, k)
+    model = Autoencoder.linear(opt["W_enc"].shape[0], k)
+    model.set_weights({"encoder.0.W": opt["W_enc"], "encoder.0.b": opt["b_enc"],
+                       "decoder.0.W": opt["W_dec"], "decoder.0.b": opt["b_dec"]})
+    return model
+
+
 def _single_dense(part, what):
     layers = part.dense_layers if hasattr(part, "dense_layers") else []
     if len(layers) != 1 or len(getattr(part, "layers", [])) != 1:
