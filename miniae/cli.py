@@ -35,6 +35,171 @@ def cmd_gradcheck(args):
     return 1 if failed else 0
 
 
+# ----------------------------------------------------------------- miniae train
+KINDS = ("ae", "sparse", "denoising", "contractive", "vae")
+
+# --data NAME -> the loader in miniae.datasets (those not there yet give a clear error)
+DATASETS = {"digits": "load_digits", "faces": "smiley_faces", "spectra": "spectra", "patches": "image_patches"}
+
+
+def load_training_data(source, seed, n_samples=2000):
+    """--data: a dataset name (see DATASETS) or the path of a .npy/.csv file -> X (n, d), float64."""
+    from . import datasets
+    from .io import read_data
+    from .validation import MiniaeInputError, check_data
+
+    if source not in DATASETS:
+        from pathlib import Path
+
+        if not Path(source).suffix and not Path(source).exists():
+            raise MiniaeInputError(f"--data {source!r} is neither a dataset ({', '.join(DATASETS)}) "
+                                   "nor a .npy/.csv file path")
+        return read_data(source)
+    loader = getattr(datasets, DATASETS[source], None)
+    if loader is None:
+        raise MiniaeInputError(f"--data {source} needs miniae.datasets.{DATASETS[source]}, which this version "
+                               "of miniae does not have yet; use --data digits or a .npy/.csv path")
+    if source == "digits":
+        X = loader()[0]
+    else:
+        out = loader(n_samples, seed=seed)
+        X = out[0] if isinstance(out, tuple) else out
+    X = np.asarray(X, dtype=np.float64)
+    return check_data(X.reshape(len(X), -1), f"the {source} data")
+
+
+def check_kind_available(kind):
+    """Refuse, with a clear message, a KIND whose module is not in this installation yet."""
+    import importlib
+
+    from .validation import MiniaeInputError
+
+    needs = {"vae": ("miniae.vae", "VAE"), "contractive": ("miniae.penalties", "Contractive")}
+    if kind not in needs:
+        return
+    module_name, name = needs[kind]
+    try:
+        found = hasattr(importlib.import_module(module_name), name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        found = False
+    if not found:
+        raise MiniaeInputError(f"miniae train {kind} needs {module_name}.{name}, which this version of miniae "
+                               "does not have yet; try KIND ae, sparse or denoising")
+
+
+def build_model(kind, n_features, args, X):
+    """The model that ``miniae train KIND`` trains, seeded by --seed."""
+    from . import noise, penalties
+    from .models import Autoencoder
+
+    hidden = [args.hidden] if args.hidden else []
+    sizes = [n_features, *hidden, args.code_size]
+    if kind == "vae":
+        from .vae import VAE
+
+        in_unit_interval = X.min() >= 0 and X.max() <= 1
+        return VAE.mirrored(sizes, activation="relu", likelihood="bernoulli" if in_unit_interval else "gaussian",
+                            rng=args.seed)
+    if kind == "contractive":
+        # the contractive penalty is exact for a one-layer encoder: input -> sigmoid code
+        return Autoencoder.mirrored([n_features, args.code_size], code_activation="sigmoid",
+                                    penalties=[penalties.Contractive(args.lam)], rng=args.seed)
+    extra = {"sparse": {"penalties": [penalties.L1Sparsity(args.lam)]},
+             "denoising": {"noise": noise.MaskingNoise(args.noise)}}.get(kind, {})
+    return Autoencoder.mirrored(sizes, activation="relu", rng=args.seed, **extra)
+
+
+def split_train_test(X, seed, test_fraction=0.2):
+    """A seeded shuffle split; no test part for fewer than 5 samples."""
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = int(round(test_fraction * len(X))) if len(X) >= 5 else 0
+    return X[order[n_test:]], X[order[:n_test]]
+
+
+def cmd_train(args):
+    """Train one kind of autoencoder on a dataset or a .npy/.csv file, print progress and
+    final metrics (with PCA of the same code size for reference), and optionally save it."""
+    import time
+
+    from . import io
+    from .optim import Adam
+    from .train import fit
+
+    check_kind_available(args.kind)
+    X = load_training_data(args.data, args.seed)
+    X_train, X_test = split_train_test(X, args.seed)
+    model = build_model(args.kind, X.shape[1], args, X_train)
+    print(f"training {args.kind} on {args.data}: {len(X_train)} train / {len(X_test)} test samples, "
+          f"{X.shape[1]} features, code size {args.code_size}", flush=True)
+    start = time.perf_counter()
+    fit(model, X_train, epochs=args.epochs, batch_size=args.batch_size, optimizer=Adam(lr=args.lr),
+        validation=X_test if len(X_test) else None, verbose=not args.quiet)
+    seconds = time.perf_counter() - start
+
+    def mse(part):
+        return float(np.mean((model.reconstruct(part) - part) ** 2))
+
+    print(f"train MSE {mse(X_train):.5g}", end="")
+    if len(X_test):
+        print(f"  test MSE {mse(X_test):.5g}", end="")
+        if args.code_size <= min(X_train.shape):
+            from sklearn.decomposition import PCA
+
+            pca = PCA(args.code_size).fit(X_train)
+            pca_mse = float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
+            print(f"  (PCA with {args.code_size} components: test MSE {pca_mse:.5g})", end="")
+    print(f"  in {seconds:.1f}s")
+    if args.out:
+        print(f"saved to {io.save(model, args.out)}")
+    return 0
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    return 0 if text.strip() == "0" else _positive_int(text)
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def add_train_arguments(p):
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help="one of: " + ", ".join(KINDS))
+    p.add_argument("--data", default="digits",
+                   help="a dataset (" + ", ".join(DATASETS) + ") or a .npy/.csv file, one sample per row, "
+                        "no header (default digits)")
+    p.add_argument("--code-size", type=_positive_int, default=8, help="width of the code (default 8)")
+    p.add_argument("--hidden", type=_non_negative_int, default=32,
+                   help="width of the hidden layer on each side, 0 for none (default 32)")
+    p.add_argument("--epochs", type=_positive_int, default=100, help="training epochs (default 100)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="minibatch size (default 64)")
+    p.add_argument("--lr", type=_positive_float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    p.add_argument("--lam", type=_positive_float, default=1e-3,
+                   help="penalty weight for sparse (L1) and contractive (default 1e-3)")
+    p.add_argument("--noise", type=float, default=0.3,
+                   help="denoising: fraction of inputs masked to 0 (default 0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights, split and shuffling (default 0)")
+    p.add_argument("--out", default=None, help="save the trained model to this .npz file")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+
+
 # Sub-commands that live in their own module: name -> (module, help).  Each module defines
 # ``add_arguments(parser)`` and ``run(args) -> exit code``.
 MODULE_COMMANDS = {
@@ -57,6 +222,11 @@ def build_parser():
         module.add_arguments(p)
         p.set_defaults(func=module.run)
 
+    p = sub.add_parser("train", help="train an autoencoder (ae, sparse, denoising, contractive, vae)",
+                       description=cmd_train.__doc__)
+    add_train_arguments(p)
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("gradcheck", help="gradient-check every built-in layer, loss and penalty",
                        description=cmd_gradcheck.__doc__)
     p.add_argument("--seed", type=int, default=0, help="seed for the random test inputs (default 0)")
@@ -73,7 +243,8 @@ def main(argv=None):
     try:
         return args.func(args)
     except (ValueError, OSError) as exc:  # MiniaeInputError is a ValueError
-        print(f"miniae: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message
+        print(f"miniae: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -140,3 +140,183 @@ def image_patches(n, size=8, seed=0, whiten=False, epsilon=0.1, contrast=None, n
         patches = np.clip(patches, -limit, limit) / limit   # now in [-1, 1]
         patches = (patches + 1) * 0.4 + 0.1                  # now in [0.1, 0.9]
     return patches
+
+
+# --------------------------------------------------------------------------- smiley faces
+def _soft_inside(signed_distance, edge):
+    """1 inside a shape, 0 outside, with a smooth (anti-aliased) edge about ``edge`` wide.
+
+    ``signed_distance``: negative inside, positive outside (any array shape).
+    """
+    return 0.5 * (1.0 - np.tanh(signed_distance / edge))
+
+
+def smiley_faces(n, size=32, seed=0):
+    """Cartoon faces drawn from four known attributes; a data set where the truth is known.
+
+    Returns ``(X, attributes)``:
+
+    - X: (n, size*size) floats in [0, 1] (row-major images; 0 is the background, the face
+      is 0.35, eyes and mouth are 1).
+    - attributes: dict of (n,) float arrays, each drawn uniformly and independently:
+
+      ``"smile"``   in [-1, 1]: mouth curvature, -1 a frown, 0 a straight mouth, +1 a smile;
+      ``"eyes"``    in [0, 1]: eye openness, 0 closed (a line), 1 wide open;
+      ``"width"``   in [0.65, 0.9]: half-width of the face, as a fraction of half the image;
+      ``"dx"``, ``"dy"`` in [-0.1, 0.1]: position jitter of the whole face, in the same
+      units (0.1 is 1.6 pixels at size=32; dy > 0 moves the face up).
+
+    Edges are anti-aliased, so every pixel is a smooth function of the attributes.
+    The same (n, size, seed) always gives the same faces.
+    """
+    from .validation import check_positive_int
+
+    n = check_positive_int(n, "n")
+    size = check_positive_int(size, "size")
+    if size < 8:
+        raise ValueError(f"size must be at least 8 pixels to draw a face, got {size}")
+    rng = np.random.default_rng(seed)
+    attributes = {
+        "smile": rng.uniform(-1.0, 1.0, n),
+        "eyes": rng.uniform(0.0, 1.0, n),
+        "width": rng.uniform(0.65, 0.9, n),
+        "dx": rng.uniform(-0.1, 0.1, n),
+        "dy": rng.uniform(-0.1, 0.1, n),
+    }
+    # pixel centres in [-1, 1]; u to the right, v upwards; one column per face
+    coords = (np.arange(size) + 0.5) / size * 2.0 - 1.0
+    v_grid, u_grid = np.meshgrid(coords[::-1], coords, indexing="ij")
+    edge = 1.0 / size  # about half a pixel
+    a = attributes
+    u = u_grid.reshape(-1, 1) - a["dx"]
+    v = v_grid.reshape(-1, 1) - a["dy"]
+    half_width, half_height = a["width"], 0.88
+
+    # face: an ellipse; signed distance approximated by (r - 1) * the smaller semi-axis
+    r_face = np.sqrt((u / half_width) ** 2 + (v / half_height) ** 2)
+    face = _soft_inside((r_face - 1.0) * np.minimum(half_width, half_height), edge)
+
+    # eyes: two ellipses whose height grows with openness
+    eye_u, eye_v = 0.42 * half_width, 0.28
+    eye_rx, eye_ry = 0.13, 0.025 + 0.11 * a["eyes"]
+    eyes = np.zeros_like(face)
+    for side in (-1.0, 1.0):
+        r_eye = np.sqrt(((u - side * eye_u) / eye_rx) ** 2 + ((v - eye_v) / eye_ry) ** 2)
+        eyes = np.maximum(eyes, _soft_inside((r_eye - 1.0) * eye_ry, edge))
+
+    # mouth: a thick parabola v = v0 + k (u^2 - w^2 / 3) for |u| <= w, round ends;
+    # the -w^2/3 keeps its average height fixed, so only the curvature changes with the smile
+    mouth_w, mouth_v0, thickness = 0.5 * half_width, -0.4, 0.1
+    k = 1.4 * a["smile"]
+    u_clip = np.clip(u, -mouth_w, mouth_w)
+    curve_v = mouth_v0 + k * (u_clip ** 2 - mouth_w ** 2 / 3.0)
+    slope = 2.0 * k * u_clip
+    # distance to the curve: vertical gap / sqrt(1 + slope^2) inside, plus the overshoot at the ends
+    gap = (v - curve_v) / np.sqrt(1.0 + slope ** 2)
+    distance = np.sqrt(gap ** 2 + (u - u_clip) ** 2)
+    mouth = _soft_inside(distance - thickness, edge)
+
+    image = 0.35 * face
+    image = np.maximum(image, np.maximum(eyes, mouth) * face)
+    X = np.clip(image.T, 0.0, 1.0)
+    return X, attributes
+
+
+# --------------------------------------------------------------------------- spectra
+def _peak(energy, center, fwhm, shape):
+    """Unit-height peak shapes on ``energy`` (n_points,) for centers/fwhm (n, 1) -> (n, n_points).
+
+    gaussian:   exp(-4 ln2 (E - c)^2 / fwhm^2)
+    lorentzian: 1 / (1 + 4 (E - c)^2 / fwhm^2)
+    """
+    z2 = 4.0 * (energy - center) ** 2 / fwhm ** 2
+    if shape == "gaussian":
+        return np.exp(-np.log(2.0) * z2)
+    return 1.0 / (1.0 + z2)
+
+
+def spectra(n, n_points=200, n_peaks=3, center_spread=8.0, peak_shape="gaussian", counts=400,
+            extra_peak=False, extra_gap=8.0, seed=0):
+    """Synthetic 1-D spectra in the spirit of inelastic neutron scattering (INS).
+
+    Each spectrum is intensity against energy transfer E on ``np.linspace(0, 100, n_points)``
+    (meV): ``n_peaks`` excitations (Gaussian or Lorentzian, ``peak_shape``) whose width is an
+    intrinsic part plus an instrument resolution that grows with E, on a smooth background
+    (a decaying tail of the elastic line plus a constant).  The spectra come from one family
+    of related samples: peak j sits within ``center_spread`` meV of its typical energy
+    100 (j + 1) / (n_peaks + 1) (for 3 peaks: 25, 50 and 75 meV), as vibrational modes shift
+    with composition; its height and width vary freely.  Counting noise: the noise-free
+    curve I(E) (maximum 1) is turned into Poisson counts with ``counts`` expected counts at
+    the maximum, and each spectrum is then divided by its largest count.
+
+    ``extra_peak=True`` adds one narrow unexpected peak (an impurity or a defect mode) to every
+    spectrum, resolution-limited, with height 0.3-0.6 of the largest regular peak, in 5-95 meV
+    and at least ``extra_gap`` meV from every regular peak (an extra mode, not a shifted one:
+    a peak on top of a regular one looks like a taller regular peak); the anomalies of lesson 08.
+
+    Returns ``(X, params)``:
+
+    - X: (n, n_points) floats in [0, 1]; every row has maximum exactly 1.
+    - params: dict; ``"energy"`` (n_points,) the axis in meV; ``"center"``, ``"fwhm"``,
+      ``"height"``: (n, n_peaks), peak j in column j (centers within ``center_spread`` of their
+      typical energy, FWHM 2.5-8.5 meV, heights in the units of X); ``"background"``: (n,) height of the
+      background at E = 0; and, with extra_peak, ``"extra_center"``, ``"extra_height"`` (n,).
+
+    The same arguments always give the same spectra.
+    """
+    from .validation import check_positive_int
+
+    n = check_positive_int(n, "n")
+    n_points = check_positive_int(n_points, "n_points")
+    n_peaks = check_positive_int(n_peaks, "n_peaks")
+    counts = check_positive_int(counts, "counts")
+    if n_points < 10:
+        raise ValueError(f"n_points must be at least 10 to resolve a peak, got {n_points}")
+    spacing = 100.0 / (n_peaks + 1)
+    if not 0.0 <= float(center_spread) <= spacing / 2:
+        raise ValueError(f"center_spread must be between 0 and {spacing / 2:g} meV (half the spacing of "
+                         f"{n_peaks} typical peak energies), got {center_spread!r}")
+    if float(extra_gap) < 0.0:
+        raise ValueError(f"extra_gap must be a distance in meV (0 or more), got {extra_gap!r}")
+    if peak_shape not in ("gaussian", "lorentzian"):
+        raise ValueError(f"peak_shape must be 'gaussian' or 'lorentzian', got {peak_shape!r}")
+    rng = np.random.default_rng(seed)
+    energy = np.linspace(0.0, 100.0, n_points)
+    typical = spacing * np.arange(1, n_peaks + 1)
+    center = typical + rng.uniform(-center_spread, center_spread, (n, n_peaks))
+    resolution = 1.5 + 0.04 * center  # instrument resolution (FWHM) grows with energy transfer
+    fwhm = resolution + rng.uniform(0.5, 3.5, (n, n_peaks))
+    height = rng.uniform(0.3, 1.0, (n, n_peaks))
+    tail = rng.uniform(0.05, 0.4, (n, 1))
+    floor = rng.uniform(0.0, 0.08, (n, 1))
+
+    intensity = floor + tail * np.exp(-energy / 12.0)
+    for j in range(n_peaks):
+        intensity = intensity + height[:, j:j + 1] * _peak(energy, center[:, j:j + 1], fwhm[:, j:j + 1], peak_shape)
+    params = {"energy": energy}
+    if extra_peak:
+        extra_center = rng.uniform(5.0, 95.0, (n, 1))
+        too_close = np.min(np.abs(extra_center - center), axis=1) < extra_gap
+        for _ in range(1000):  # draw again where the extra peak landed on a regular one
+            if not np.any(too_close):
+                break
+            extra_center[too_close] = rng.uniform(5.0, 95.0, (int(too_close.sum()), 1))
+            too_close = np.min(np.abs(extra_center - center), axis=1) < extra_gap
+        if np.any(too_close):
+            raise ValueError(f"extra_gap={extra_gap!r} meV leaves no room for an extra peak between "
+                             f"{n_peaks} regular ones in 5-95 meV; use a smaller extra_gap or fewer peaks")
+        extra_height = rng.uniform(0.3, 0.6, (n, 1)) * height.max(axis=1, keepdims=True)
+        extra_fwhm = 1.5 + 0.04 * extra_center
+        intensity = intensity + extra_height * _peak(energy, extra_center, extra_fwhm, peak_shape)
+
+    scale = 1.0 / intensity.max(axis=1, keepdims=True)  # noise-free maximum 1
+    noisy = rng.poisson(intensity * scale * counts).astype(np.float64)
+    top = np.maximum(noisy.max(axis=1, keepdims=True), 1.0)
+    X = noisy / top
+    to_x = scale * counts / top  # factor from the model intensity to the units of X
+    params.update({"center": center, "fwhm": fwhm, "height": height * to_x,
+                   "background": ((floor + tail) * to_x)[:, 0]})
+    if extra_peak:
+        params["extra_center"] = extra_center[:, 0]
+        params["extra_height"] = (extra_height * to_x)[:, 0]
+    return X, params

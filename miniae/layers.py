@@ -8,6 +8,12 @@ Every layer follows one contract (row vectors, batch first)::
 ``layer.params`` and ``layer.grads`` are dicts with the same keys and shapes. Backward
 writes the gradients *into* the arrays of ``layer.grads`` (never replaces them), so an
 optimizer may hold on to them from step to step.
+
+Speed without a second code path: each line below is the plain formula, written so that
+it makes no avoidable temporary array (``y += b`` rather than ``y = y + b``) and keeps the
+input's dtype (a float32 model never silently computes in float64).  The rule for memory:
+every array a layer *returns* is new and belongs to the caller (``encode`` may keep it);
+only the ``grads`` arrays are reused, overwritten by every backward.
 """
 import numpy as np
 
@@ -94,10 +100,18 @@ class Dense(Layer):
         """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out), b (n_out,)."""
         # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
         np.matmul(self.x.T, dy, out=self.grads["W"])
-        # b is added to every row, so its gradient sums dy over the batch
-        np.sum(dy, axis=0, out=self.grads["b"])
+        # b is added to every row, so its gradient sums dy over the batch: 1^T dy, computed
+        # as a product with a vector of ones (one BLAS call, faster than dy.sum(axis=0))
+        np.matmul(self._ones(dy.shape[0], dy.dtype), dy, out=self.grads["b"])
         # d/dx of x @ W is dy @ W^T
         return dy @ self.params["W"].T
+
+    def _ones(self, n, dtype):
+        """A vector of n ones, kept from step to step (remade when the batch size changes)."""
+        ones = getattr(self, "_ones_vector", None)
+        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
+            ones = self._ones_vector = np.ones(n, dtype=dtype)
+        return ones
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
@@ -130,8 +144,8 @@ class Activation(Layer):
 
     def backward(self, dy):
         """dy: (batch, n) -> dx = dy * f'(x): (batch, n)."""
-        dx = self.derivative(self.x, self.y)
-        dx *= dy  # in place on the fresh derivative array
+        dx = self.derivative(self.x, self.y)  # a fresh array (derivative never returns x or y)
+        dx *= dy  # in place on it: the product needs no second array
         return dx
 
 
@@ -160,7 +174,8 @@ class ReLU(Activation):
         return np.maximum(x, 0)
 
     def derivative(self, x, y):
-        return (x > 0).astype(x.dtype)
+        # 1 where x > 0, else 0; y = max(x, 0) >= 0, so that is sign(y): one pass, in x's dtype
+        return np.sign(y)
 
     def second_derivative(self, x, y):
         return np.zeros_like(x)
@@ -176,10 +191,13 @@ class LeakyReLU(Activation):
         self.slope = float(slope)
 
     def function(self, x):
-        return np.where(x > 0, x, self.slope * x).astype(x.dtype, copy=False)
+        return np.where(x > 0, x, self.slope * x)  # slope is a Python float: keeps x's dtype
 
     def derivative(self, x, y):
-        return np.where(x > 0, 1.0, self.slope).astype(x.dtype, copy=False)
+        # the two values as scalars of x's dtype, so np.where builds the result in that dtype
+        # (with Python floats it would build a float64 array and then convert it)
+        one, slope = x.dtype.type(1), x.dtype.type(self.slope)
+        return np.where(x > 0, one, slope)
 
     def second_derivative(self, x, y):
         return np.zeros_like(x)
@@ -203,7 +221,9 @@ class Sigmoid(Activation):
         return sigmoid(x)
 
     def derivative(self, x, y):
-        return y * (1 - y)
+        slope = 1 - y
+        slope *= y  # y (1 - y), in place: one array instead of two
+        return slope
 
     def second_derivative(self, x, y):
         return y * (1 - y) * (1 - 2 * y)
@@ -216,7 +236,9 @@ class Tanh(Activation):
         return np.tanh(x)
 
     def derivative(self, x, y):
-        return 1 - y * y
+        slope = y * y
+        np.subtract(1, slope, out=slope)  # 1 - y^2, in place: one array instead of two
+        return slope
 
     def second_derivative(self, x, y):
         return -2 * y * (1 - y * y)

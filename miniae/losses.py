@@ -44,7 +44,8 @@ class MSE(Loss):
     def forward(self, pred, target):
         check_pair(pred, target)
         self.diff = pred - target
-        return check_finite_loss(float(np.mean(self.diff * self.diff)), pred, target)
+        # vdot: the sum of squares in one BLAS call, without a temporary (batch, n) array
+        return check_finite_loss(float(np.vdot(self.diff, self.diff)) / self.diff.size, pred, target)
 
     def backward(self):
         return self.diff * (2.0 / self.diff.size)

@@ -4,6 +4,11 @@ Each optimizer's ``step(named_parameters)`` takes [(name, value, grad), ...] (wh
 ``model.named_parameters()`` returns) and updates every ``value`` in place.  Per-parameter
 state (velocities, moment estimates) is kept by name and created on first use, with the
 parameter's dtype, so a float32 model stays float32.
+
+Every update is computed in place: the formulas are written with ``*=``, ``+=`` and
+``out=`` into the state arrays and one scratch array per parameter (allocated on the
+first step and reused), so a step allocates nothing.  Scalars are Python floats, never
+NumPy float64 scalars, which under NumPy 2 would turn float32 arithmetic into float64.
 """
 import numpy as np
 
@@ -35,8 +40,9 @@ class SGD(Optimizer):
         super().__init__(lr)
 
     def step(self, named_parameters):
-        for _, value, grad in named_parameters:
-            value -= self.lr * grad
+        for name, value, grad in named_parameters:
+            update = np.multiply(grad, self.lr, out=self._slot(name + ".scratch", value))  # lr * g
+            value -= update
 
 
 class Momentum(Optimizer):
@@ -57,10 +63,11 @@ class Momentum(Optimizer):
     def step(self, named_parameters):
         for name, value, grad in named_parameters:
             velocity = self._slot(name, value)
+            lr_grad = np.multiply(grad, self.lr, out=self._slot(name + ".scratch", value))  # lr * g
             velocity *= self.momentum
-            velocity -= self.lr * grad
+            velocity -= lr_grad
             if self.nesterov:
-                value += self.momentum * velocity - self.lr * grad
+                value += self.momentum * velocity - lr_grad
             else:
                 value += velocity
 
@@ -83,19 +90,61 @@ class Adam(Optimizer):
         self.t = 0
 
     def step(self, named_parameters):
+        named_parameters = list(named_parameters)  # walked several times below
+        if not named_parameters:
+            return
         self.t += 1
         # fold both bias corrections into one scalar step size
         # (Python floats, not NumPy float64 scalars, so a float32 model is never upcast)
         step_size = self.lr * (1 - self.beta2 ** self.t) ** 0.5 / (1 - self.beta1 ** self.t)
         eps_hat = self.eps * (1 - self.beta2 ** self.t) ** 0.5
-        for name, value, grad in named_parameters:
-            m = self._slot(name + ".m", value)
-            v = self._slot(name + ".v", value)
-            m *= self.beta1
-            m += (1 - self.beta1) * grad
-            v *= self.beta2
-            v += (1 - self.beta2) * (grad * grad)
-            value -= step_size * m / (np.sqrt(v) + eps_hat)
+        # Adam treats every entry of every parameter the same way, so it can work on all
+        # of them at once: grad, m, v are flat vectors holding every parameter side by side
+        # (one NumPy call per line below for the whole model, instead of one per parameter)
+        self._update(*self._flat_vectors(named_parameters), step_size, eps_hat)
+        for (_, value, _), update in zip(named_parameters, self._pieces["scratch"]):
+            value -= update  # each parameter's piece of the flat update
+
+    def _update(self, grad, m, v, scratch, step_size, eps_hat):
+        """The Adam formulas, in place on the flat vectors; the update ends in scratch."""
+        # m <- b1 m + (1 - b1) g
+        m *= self.beta1
+        m += np.multiply(grad, 1 - self.beta1, out=scratch)
+        # v <- b2 v + (1 - b2) g^2
+        v *= self.beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.beta2
+        v += scratch
+        # update = step_size * m / (sqrt(v) + eps_hat)
+        np.sqrt(v, out=scratch)
+        scratch += eps_hat
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+
+    def _flat_vectors(self, named_parameters):
+        """grad, m, v, scratch: flat vectors with every parameter's entries side by side.
+
+        Made on the first step (again if the parameters change) and reused after that; the
+        gradients are copied in at every step.  ``self.state[name + ".m"]`` (and ".v") are
+        views of each parameter's piece of m and v, shaped like the parameter.
+        """
+        layout = [(name, value.shape, value.dtype) for name, value, _ in named_parameters]
+        if layout != getattr(self, "_layout", None):
+            self._layout = layout
+            dtype = np.result_type(*(value for _, value, _ in named_parameters))
+            size = sum(value.size for _, value, _ in named_parameters)
+            self._flat = {key: np.zeros(size, dtype) for key in ("grad", "m", "v", "scratch")}
+            self._pieces = {key: [] for key in self._flat}
+            offset = 0
+            for name, value, _ in named_parameters:
+                for key, flat in self._flat.items():
+                    self._pieces[key].append(flat[offset:offset + value.size].reshape(value.shape))
+                offset += value.size
+            self.state = {f"{name}.{key}": piece for key in ("m", "v")
+                          for (name, _, _), piece in zip(named_parameters, self._pieces[key])}
+        flat = self._flat
+        np.concatenate([grad.reshape(-1) for _, _, grad in named_parameters], out=flat["grad"])
+        return flat["grad"], flat["m"], flat["v"], flat["scratch"]
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2})"

@@ -4,7 +4,12 @@ One epoch = shuffle once (a single permutation copy of X), then for each contigu
 minibatch: ``loss = model.loss_and_grads(batch)`` and ``optimizer.step(params)``.
 The returned History holds the per-epoch mean loss, each loss term separately, and the
 same on validation data when given.
+
+Memory: the shuffled copy is written into one buffer made before the first epoch, so
+training holds X plus one copy of it, and a step allocates only arrays the size of a
+minibatch (never anything that grows with the number of samples).
 """
+import math
 import sys
 import time
 
@@ -155,6 +160,12 @@ def evaluate(model, X, batch_size=1024):
     return {"loss": sum(terms.values()), **terms}
 
 
+# An epoch loss more than DIVERGENCE_FACTOR * max(|best|, 1e-3) above the best one means
+# divergence (the floor keeps a loss that starts near 0, e.g. on data scaled to 1e-12,
+# from being called diverged for a growth that is still tiny in absolute terms).
+DIVERGENCE_FACTOR = 1e3
+
+
 def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shuffle=True,
         callbacks=(), verbose=False):
     """Train ``model`` on X with minibatches; returns a History.
@@ -164,8 +175,13 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
     like X, evaluated after every epoch (logged as ``val_loss`` and ``val_<term>``).
     ``verbose``: True prints progress lines.  Shuffling draws from ``model.rng``.
 
-    If the loss becomes NaN or inf, training stops with a DivergenceError naming the epoch,
-    and the model is left with the (finite) weights it had at the start of that epoch.
+    Divergence stops training with a DivergenceError naming the epoch:
+      * the loss becomes NaN or inf: the model keeps the (finite) weights it had at the
+        start of that epoch;
+      * an epoch's mean loss exceeds the best one so far (or the untrained model's loss on
+        the first batch) by more than ``DIVERGENCE_FACTOR`` times its size, and by at least
+        1 (Adam's bounded steps can blow a model up without ever reaching NaN): the model
+        gets back the weights of the best epoch (epoch 0: the weights it started with).
     """
     X = model.validate(X, "X")
     epochs = check_positive_int(epochs, "epochs")
@@ -183,12 +199,19 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
 
     params = model.named_parameters()
     n = X.shape[0]
+    data = np.empty_like(X) if shuffle else X  # made once, refilled every epoch
+    best_loss, best_epoch, best_weights, improved = math.inf, 0, None, False
     try:
         for epoch in range(1, epochs + 1):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
             snapshot = model.get_weights()  # finite weights to fall back on (see docstring)
-            data = X[model.rng.permutation(n)] if shuffle else X
+            if improved:  # the weights at the end of the best epoch so far
+                best_weights = snapshot
+            if shuffle:  # X[permutation], written into the same buffer every epoch
+                # (mode="clip" because take's default mode would copy through a second
+                # temporary array of X's size; a permutation is always in range anyway)
+                np.take(X, model.rng.permutation(n), axis=0, out=data, mode="clip")
             sums, total = {}, 0.0
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below, by value
                 for start in range(0, n, batch_size):
@@ -197,19 +220,31 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
                         loss = model.loss_and_grads(batch)
                     except DivergenceError:
                         loss = np.nan
-                    if not np.isfinite(loss):
+                    if not math.isfinite(loss):  # a Python float: math is cheaper than NumPy here
                         model.set_weights(snapshot)
                         raise DivergenceError(
                             f"the training loss became {loss} in epoch {epoch} (batch starting at row "
                             f"{start}); the model keeps the finite weights it had at the start of epoch "
                             f"{epoch}. Lower the learning rate (it is {optimizer.lr:g}) or scale the data."
                         )
+                    if best_weights is None:  # the very first batch, before any update
+                        best_loss, best_weights = loss, snapshot
                     optimizer.step(params)
                     m = batch.shape[0]
                     total += loss * m
                     for key, value in model.last_terms.items():
                         sums[key] = sums.get(key, 0.0) + value * m
             logs = {"loss": total / n}
+            if logs["loss"] - best_loss > DIVERGENCE_FACTOR * max(abs(best_loss), 1e-3):
+                model.set_weights(best_weights)
+                raise DivergenceError(
+                    f"the training loss grew from {best_loss:.4g} (epoch {best_epoch}) to {logs['loss']:.4g} "
+                    f"in epoch {epoch}: training diverged; the model keeps the weights of epoch {best_epoch}. "
+                    f"Lower the learning rate (it is {optimizer.lr:g}) or scale the data."
+                )
+            improved = logs["loss"] < best_loss
+            if improved:
+                best_loss, best_epoch = logs["loss"], epoch
             if len(sums) > 1:
                 logs.update({key: value / n for key, value in sums.items()})
             if X_val is not None:

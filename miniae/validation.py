@@ -31,6 +31,17 @@ def as_float_array(X, name="X", dtype=np.float64):
             f"{name} must hold numbers (float, int or bool), got dtype {arr.dtype}; "
             "convert strings with float() or drop non-numeric columns first"
         )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > np.dtype(dtype).itemsize:
+        # narrowing (e.g. float64 data for a float32 model): values beyond the range would become inf
+        with np.errstate(over="ignore"):
+            narrowed = np.ascontiguousarray(arr, dtype=dtype)
+        overflow = np.isinf(narrowed) & np.isfinite(arr)
+        if overflow.any():
+            raise MiniaeInputError(
+                f"{name} has values up to {np.max(np.abs(arr[overflow])):.3g}, beyond the range of "
+                f"{np.dtype(dtype).name} (about {np.finfo(dtype).max:.3g}); rescale the data or use a float64 model"
+            )
+        return narrowed
     return np.ascontiguousarray(arr, dtype=dtype)
 
 

@@ -67,9 +67,9 @@ def test_validation_and_terms_are_logged(digits):
 
 def test_early_stopping_restores_best_weights(digits):
     model = ma.Autoencoder.mirrored([64, 8], activation="identity", rng=0)
-    # a learning rate too high to keep improving: validation loss bounces, so patience runs out
+    # a learning rate high enough that validation loss bounces, so patience runs out
     stopper = ma.EarlyStopping(monitor="val_loss", patience=3)
-    history = ma.fit(model, digits[:400], epochs=200, batch_size=400, optimizer=ma.SGD(6.0),
+    history = ma.fit(model, digits[:400], epochs=200, batch_size=400, optimizer=ma.SGD(2.5),
                      validation=digits[400:600], callbacks=[stopper])
     assert stopper.stopped_epoch is not None and len(history) < 200
     best = min(history["val_loss"])
@@ -122,3 +122,12 @@ def test_same_seed_same_result(digits):
 
     a, b = run(), run()
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_growing_loss_is_divergence_and_best_weights_come_back(digits):
+    # full-batch SGD at lr 6 on a linear AE: the loss bounces, then grows without bound
+    model = ma.Autoencoder.mirrored([64, 8], activation="identity", rng=0)
+    start = model.get_weights()
+    with pytest.raises(ma.DivergenceError, match=r"grew from 0.3346 \(epoch 0\) to .* in epoch 3"):
+        ma.fit(model, digits[:400], epochs=50, batch_size=400, optimizer=ma.SGD(6.0))
+    assert all(np.array_equal(value, start[name]) for name, value, _ in model.named_parameters())

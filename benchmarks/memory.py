@@ -1,0 +1,49 @@
+"""Peak memory of a fit: is it the data plus a constant set of buffers?
+
+    python benchmarks/memory.py
+
+Traces (tracemalloc, which sees every NumPy array) a 10-epoch fit of 784-256-32-256-784,
+batch 128, float32, on 10,000 synthetic 784-dim samples, counting the data itself, and
+checks the peak against 2 x data + 50 MB.  Then it trains 1,000 and 20,000 samples and
+compares the peaks above the data: what a fit allocates on top of X should not grow with N.
+"""
+import os
+import sys
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from miniae.models import Autoencoder  # noqa: E402
+from miniae.train import fit  # noqa: E402
+
+MB = 2 ** 20
+
+
+def peak_of_fit(n, sizes=(784, 256, 32), batch=128, epochs=10, dtype=np.float32):
+    """(bytes of X, peak traced bytes during data creation + fit)."""
+    model = Autoencoder.mirrored(list(sizes), activation="relu", rng=0, dtype=dtype)
+    tracemalloc.start()
+    rng = np.random.default_rng(0)
+    X = rng.random((n, sizes[0]), dtype=dtype)
+    tracemalloc.reset_peak()
+    fit(model, X, epochs=epochs, batch_size=batch)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return X.nbytes, peak
+
+
+def main():
+    data, peak = peak_of_fit(10_000)
+    limit = 2 * data + 50 * MB
+    print("10-epoch fit, 10,000 x 784 float32 (784-256-32-256-784, batch 128):")
+    print(f"  data {data / MB:.1f} MB, peak traced {peak / MB:.1f} MB "
+          f"({peak / data:.2f} x data), target < 2 x data + 50 MB = {limit / MB:.1f} MB: "
+          f"{'met' if peak < limit else 'MISSED'}")
+    for n in (1_000, 20_000):
+        data, peak = peak_of_fit(n, epochs=3)
+        print(f"  n = {n:>6}: data {data / MB:6.1f} MB, peak - 2 x data = {(peak - 2 * data) / MB:5.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+"""Saving and loading models, and reading data files, without pickle.
+
+A model file is one ``.npz`` archive holding
+
+    "miniae.json"        a JSON text: format name and version, the model's kind, every layer
+                         of each Sequential (type, sizes, activation), the loss, the penalties
+                         and the noise (through their ``config()``), the builder's ``config``,
+                         and the state of ``model.rng`` (so training continues exactly);
+    "param/<name>"       one array per parameter, named as in ``model.named_parameters()``.
+
+It is read with ``np.load(path, allow_pickle=False)``: a file that would need pickle to
+load (and so could run code) is refused, as is a truncated file, a file of another format
+version, or an archive that miniae did not write.  Data files (.npy, .csv) are read by
+``read_data`` with the same care.
+"""
+import csv
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import layers, losses, noise, penalties
+from .layers import Activation, Dense, Sequential
+from .validation import MiniaeInputError, check_data
+
+FORMAT = "miniae-model"
+VERSION = 1
+DESCRIPTION_KEY = "miniae.json"
+PARAM_PREFIX = "param/"
+
+
+class ModelFileError(MiniaeInputError):
+    """A file given to ``miniae.io.load`` is not a model file this version of miniae can read."""
+
+
+# ------------------------------------------------------------------ describing parts as JSON
+def describe_layer(layer):
+    """A JSON-able dict for a layer: its type and what its constructor needs (not its weights)."""
+    if isinstance(layer, Sequential):
+        return {"type": "Sequential", "layers": [describe_layer(inner) for inner in layer.layers]}
+    if isinstance(layer, Dense):
+        return {"type": "Dense", "n_in": layer.n_in, "n_out": layer.n_out}
+    if isinstance(layer, layers.LeakyReLU):
+        return {"type": "LeakyReLU", "slope": layer.slope}
+    if isinstance(layer, Activation) and type(layer).__name__ in _LAYER_TYPES:
+        return {"type": type(layer).__name__}
+    raise MiniaeInputError(
+        f"miniae.io cannot save a layer of type {type(layer).__name__}; it knows Sequential, Dense "
+        f"and the activations {sorted(n for n in _LAYER_TYPES if n not in ('Sequential', 'Dense'))}"
+    )
+
+
+def build_layer(spec, dtype):
+    """The inverse of ``describe_layer``: a fresh layer (weights are filled in afterwards)."""
+    kind = spec["type"]
+    if kind == "Sequential":
+        return Sequential(*[build_layer(inner, dtype) for inner in spec["layers"]])
+    if kind == "Dense":
+        return Dense(spec["n_in"], spec["n_out"], rng=0, dtype=dtype)
+    if kind == "LeakyReLU":
+        return layers.LeakyReLU(spec["slope"])
+    if kind in _LAYER_TYPES:
+        return _LAYER_TYPES[kind]()
+    raise ModelFileError(f"the file describes a layer of unknown type {kind!r}")
+
+
+_LAYER_TYPES = {cls.__name__: cls for cls in
+                (Sequential, Dense, layers.Identity, layers.ReLU, layers.LeakyReLU,
+                 layers.Sigmoid, layers.Tanh, layers.Softplus)}
+
+
+def describe_loss(loss):
+    if isinstance(loss, losses.BCE):
+        return {"type": "BCE", "from_logits": loss.from_logits, "eps": loss.eps}
+    if isinstance(loss, losses.MSE):
+        return {"type": "MSE"}
+    raise MiniaeInputError(f"miniae.io cannot save a loss of type {type(loss).__name__}; it knows MSE and BCE")
+
+
+def build_loss(spec):
+    if spec["type"] == "BCE":
+        return losses.BCE(from_logits=spec["from_logits"], eps=spec["eps"])
+    if spec["type"] == "MSE":
+        return losses.MSE()
+    raise ModelFileError(f"the file describes a loss of unknown type {spec['type']!r}")
+
+
+def _describe_configurable(obj, module, what):
+    """{"type": class name, "config": obj.config()} for a penalty or a noise defined in ``module``."""
+    name = type(obj).__name__
+    if getattr(module, name, None) is not type(obj):
+        raise MiniaeInputError(f"miniae.io cannot save a {what} of type {name}: it is not defined in {module.__name__}")
+    return {"type": name, "config": obj.config()}
+
+
+def _build_configurable(spec, module, base, what):
+    cls = getattr(module, spec["type"], None)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ModelFileError(f"the file describes a {what} of unknown type {spec['type']!r} "
+                             f"(not in {module.__name__} of this miniae)")
+    return cls(**spec["config"])
+
+
+def describe_rng(rng):
+    """The bit generator's name and state (plain ints and strings, so JSON holds it exactly)."""
+    return rng.bit_generator.state
+
+
+def build_rng(state):
+    bit_generator = getattr(np.random, state["bit_generator"], None)
+    if bit_generator is None:
+        raise ModelFileError(f"the file's random generator {state['bit_generator']!r} is unknown to NumPy")
+    rng = np.random.Generator(bit_generator())
+    rng.bit_generator.state = state
+    return rng
+
+
+# ------------------------------------------------------------------ models
+def describe_model(model):
+    """The JSON-able description of a model: everything but the weights."""
+    from .models import Autoencoder
+
+    description = {"format": FORMAT, "version": VERSION, "kind": type(model).__name__,
+                   "dtype": np.dtype(model.dtype).name, "config": dict(model.config),
+                   "rng": describe_rng(model.rng)}
+    if isinstance(model, Autoencoder):
+        description.update(
+            encoder=describe_layer(model.encoder),
+            decoder=describe_layer(model.decoder),
+            loss=describe_loss(model.loss),
+            penalties=[_describe_configurable(p, penalties, "penalty") for p in model.penalties],
+            noise=None if model.noise is None else _describe_configurable(model.noise, noise, "noise"),
+        )
+        return description
+    vae_class = _vae_class()
+    if vae_class is not None and isinstance(model, vae_class):
+        description.update(
+            body=describe_layer(model.body),
+            mu_head=describe_layer(model.mu_head),
+            logvar_head=describe_layer(model.logvar_head),
+            decoder=describe_layer(model.decoder),
+            likelihood=model.likelihood.config(),  # {"likelihood": name, "output_std": ...}
+            beta=model.beta,  # the current value (a KL warm-up changes it during training)
+        )
+        return description
+    raise MiniaeInputError(f"miniae.io can save an Autoencoder or a VAE, got {type(model).__name__}")
+
+
+def _vae_class():
+    try:
+        from .vae import VAE
+    except ModuleNotFoundError as exc:
+        if exc.name != "miniae.vae":
+            raise
+        return None
+    return VAE
+
+
+def build_model(description):
+    """A fresh model with the architecture of ``description`` (weights still random)."""
+    kind, dtype = description["kind"], np.dtype(description["dtype"])
+    if kind == "Autoencoder":
+        from .models import Autoencoder
+
+        model = Autoencoder(
+            build_layer(description["encoder"], dtype),
+            build_layer(description["decoder"], dtype),
+            loss=build_loss(description["loss"]),
+            penalties=[_build_configurable(s, penalties, penalties.Penalty, "penalty")
+                       for s in description["penalties"]],
+            noise=(None if description["noise"] is None
+                   else _build_configurable(description["noise"], noise, noise.Noise, "noise")),
+        )
+    elif kind == "VAE":
+        vae_class = _vae_class()
+        if vae_class is None:
+            raise ModelFileError("the file holds a VAE but this miniae has no miniae.vae; upgrade miniae")
+        parts = [build_layer(description[part], dtype) for part in ("body", "mu_head", "logvar_head", "decoder")]
+        likelihood = description["likelihood"]
+        model = vae_class(*parts, likelihood=likelihood["likelihood"], beta=description["beta"],
+                          output_std=likelihood.get("output_std", 1.0))
+    else:
+        raise ModelFileError(f"the file holds a model of unknown kind {kind!r}")
+    model.config = dict(description["config"])
+    model.rng = build_rng(description["rng"])
+    return model
+
+
+# ------------------------------------------------------------------ save / load
+def save(model, path):
+    """Write ``model`` (weights, architecture, hyperparameters, rng state) to ``path`` (.npz).
+
+    The file is written exactly at ``path`` (no suffix is added), through a temporary file
+    renamed into place, so an interrupted save never leaves half a file behind.
+    """
+    path = Path(path)
+    description = describe_model(model)
+    arrays = {PARAM_PREFIX + name: value for name, value, _ in model.named_parameters()}
+    try:
+        text = json.dumps(description)
+    except TypeError as exc:  # e.g. a penalty whose config() holds an array
+        raise MiniaeInputError(f"miniae.io cannot describe this model as JSON ({exc}); every config() must "
+                               "hold plain numbers, strings, lists and dicts") from None
+    arrays[DESCRIPTION_KEY] = np.array(text)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load(path):
+    """Read a model written by ``save``.  Returns a model ready to use or to train further.
+
+    Raises FileNotFoundError for a missing file and ``ModelFileError`` (a ValueError) for a
+    file that is not a complete miniae model of a format version this miniae reads, or that
+    holds a pickled object.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04":
+        raise ModelFileError(f"{path} is not a miniae model file (not an .npz archive; "
+                             "model files are written by miniae.io.save)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if DESCRIPTION_KEY not in archive.files:
+                raise ModelFileError(f"{path} is an .npz archive but not a miniae model file "
+                                     f"(it has no {DESCRIPTION_KEY!r} entry)")
+            arrays = {key: archive[key] for key in archive.files}
+    except ModelFileError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ModelFileError(f"{path} contains a pickled object; miniae refuses to load it because "
+                                 "unpickling can run arbitrary code (model files never need pickle)") from None
+        raise ModelFileError(f"{path} is damaged or truncated ({exc})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        raise ModelFileError(f"{path} is damaged or truncated ({type(exc).__name__}: {exc})") from None
+
+    description = _read_description(arrays.pop(DESCRIPTION_KEY), path)
+    try:
+        model = build_model(description)
+    except (KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path} has an incomplete model description ({type(exc).__name__}: {exc})") from None
+    _fill_weights(model, arrays, path)
+    return model
+
+
+def _read_description(entry, path):
+    if entry.dtype.kind != "U" or entry.ndim != 0:
+        raise ModelFileError(f"{path}: the {DESCRIPTION_KEY!r} entry is not a text")
+    try:
+        description = json.loads(entry.item())
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: the model description is not valid JSON ({exc})") from None
+    if not isinstance(description, dict):
+        raise ModelFileError(f"{path}: the model description is not a JSON object")
+    if description.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a miniae model file (format is {description.get('format')!r}, "
+                             f"expected {FORMAT!r})")
+    version = description.get("version")
+    if version != VERSION:
+        raise ModelFileError(f"{path} was written in miniae model format version {version!r}; this miniae "
+                             f"reads version {VERSION} only (save it again with a matching miniae)")
+    return description
+
+
+def _fill_weights(model, arrays, path):
+    expected = {PARAM_PREFIX + name for name, _, _ in model.named_parameters()}
+    missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
+    if missing or extra:
+        raise ModelFileError(f"{path}: the weights do not match the described model "
+                             f"(missing {missing[:3]}, unexpected {extra[:3]})")
+    for name, value, _ in model.named_parameters():
+        stored = arrays[PARAM_PREFIX + name]
+        if stored.shape != value.shape or stored.dtype != value.dtype:
+            raise ModelFileError(f"{path}: parameter {name} has shape {stored.shape} and dtype {stored.dtype}, "
+                                 f"but the described model needs {value.shape} and {value.dtype}")
+        value[...] = stored
+
+
+# ------------------------------------------------------------------ data files
+def read_data(path, dtype=np.float64):
+    """A data matrix (n_samples, n_features) from a .npy or a .csv/.txt file, validated.
+
+    CSV: numbers separated by commas, one sample per line, no header, no missing values;
+    each of those problems is reported with its line and column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no data file at {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            if "pickle" in str(exc):
+                raise MiniaeInputError(f"{path} holds pickled objects, which miniae refuses to load; "
+                                       "save plain numbers with np.save(path, X.astype(float))") from None
+            raise MiniaeInputError(f"{path} is not a readable .npy file ({exc})") from None
+        except (EOFError, OSError) as exc:
+            raise MiniaeInputError(f"{path} is not a readable .npy file ({exc})") from None
+    elif suffix in (".csv", ".txt"):
+        X = _read_csv(path)
+    else:
+        raise MiniaeInputError(f"{path}: data files must be .npy or .csv, got {suffix or 'no suffix'!r}")
+    return check_data(X, f"the data in {path.name}", dtype=dtype)
+
+
+def _read_csv(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's BOM is dropped
+            return _parse_csv(csv.reader(handle), path)
+    except UnicodeDecodeError:
+        raise MiniaeInputError(f"{path.name} is not a text file (it is not valid UTF-8)") from None
+
+
+def _parse_csv(reader, path):
+    """Rows of numbers from a csv.reader, each problem reported with its line and column."""
+    rows = []
+    for line_number, row in enumerate(reader, start=1):
+        if not row or all(not field.strip() for field in row):
+            continue  # blank lines are skipped
+        values = []
+        for column, field in enumerate(row, start=1):
+            field = field.strip()
+            if field == "":
+                raise MiniaeInputError(f"{path.name} line {line_number} column {column} is empty (a missing "
+                                       "value); fill or drop it before training")
+            try:
+                values.append(float(field))
+            except ValueError:
+                if any(sep in field for sep in ";\t "):
+                    hint = " (separate values with commas)"
+                else:
+                    hint = " (a header row? remove it)" if not rows else ""
+                raise MiniaeInputError(f"{path.name} line {line_number} column {column} is {field[:20]!r}, "
+                                       f"not a number{hint}") from None
+        if rows and len(values) != len(rows[0]):
+            raise MiniaeInputError(f"{path.name} line {line_number} has {len(values)} values but the first "
+                                   f"row has {len(rows[0])}; every row must have the same number of columns")
+        rows.append(values)
+    if not rows:
+        raise MiniaeInputError(f"{path.name} holds no data")
+    return np.array(rows)

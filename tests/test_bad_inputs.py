@@ -1,0 +1,227 @@
+"""Bad input across the public API, divergence, extreme scales, and determinism.
+
+The table lists what a person might pass by mistake, the error they get and a fragment
+of its message: every entry must be a clear, named error raised at the door.
+"""
+import re
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from miniae import io, layers, losses, noise, optim, penalties
+from miniae.datasets import load_digits
+from miniae.estimators import AutoencoderTransformer
+from miniae.models import Autoencoder
+from miniae.train import EarlyStopping, fit
+from miniae.validation import DivergenceError, MiniaeInputError
+
+X = np.random.default_rng(0).uniform(0, 1, (20, 6))
+
+
+def model():
+    return Autoencoder.mirrored([6, 4, 2], rng=0)
+
+
+def _with(value, index=(3, 2)):
+    bad = X.copy()
+    bad[index] = value
+    return bad
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    return path
+
+
+# (id, call(tmp_path), expected error type, message fragment)
+BAD_INPUTS = [
+    ("fit: NaN in X", lambda t: fit(model(), _with(np.nan)), MiniaeInputError, "X contains 1 NaN or infinite"),
+    ("fit: inf in X", lambda t: fit(model(), _with(np.inf)), MiniaeInputError, "NaN or infinite value(s); remove"),
+    ("fit: 1-D X", lambda t: fit(model(), X[0]), MiniaeInputError, "use X.reshape(1, -1)"),
+    ("fit: images not flattened", lambda t: fit(model(), np.zeros((5, 2, 3))), MiniaeInputError,
+     "must be 2-D with shape (n_samples, n_features), got 3-D"),
+    ("fit: wrong feature count", lambda t: fit(model(), X[:, :5]), MiniaeInputError,
+     "X has 5 features but the model was built for 6"),
+    ("fit: empty X", lambda t: fit(model(), np.zeros((0, 6))), MiniaeInputError, "X is empty"),
+    ("fit: strings", lambda t: fit(model(), X.astype(str)), MiniaeInputError, "must hold numbers"),
+    ("fit: complex", lambda t: fit(model(), X + 1j), MiniaeInputError, "must hold numbers"),
+    ("fit: None", lambda t: fit(model(), None), MiniaeInputError, "X is None"),
+    ("fit: ragged list", lambda t: fit(model(), [[1.0, 2.0], [3.0]]), MiniaeInputError,
+     "X could not be turned into an array"),
+    ("fit: float64 data beyond float32", lambda t: fit(Autoencoder.mirrored([6, 2], dtype=np.float32), X * 1e300),
+     MiniaeInputError, "beyond the range of float32"),
+    ("fit: epochs=0", lambda t: fit(model(), X, epochs=0), MiniaeInputError, "epochs must be a positive integer"),
+    ("fit: batch_size=2.5", lambda t: fit(model(), X, batch_size=2.5), MiniaeInputError,
+     "batch_size must be a positive integer"),
+    ("fit: validation of another width", lambda t: fit(model(), X, validation=X[:, :4]), MiniaeInputError,
+     "validation has 4 features but the model was built for 6"),
+    ("fit: early stopping without validation", lambda t: fit(model(), X, callbacks=[EarlyStopping()]),
+     ValueError, "pass validation=... or monitor='loss'"),
+    ("fit: unknown optimizer", lambda t: fit(model(), X, optimizer="rmsprop"), ValueError,
+     "optimizer must be one of"),
+    ("encode: 1-D sample", lambda t: model().encode(X[0]), MiniaeInputError, "X.reshape(1, -1)"),
+    ("decode: code of the wrong width", lambda t: model().decode(np.zeros((3, 5))), MiniaeInputError,
+     "Z has 5 features but the model was built for 2"),
+    ("mirrored: one size", lambda t: Autoencoder.mirrored([64]), MiniaeInputError, "at least two positive sizes"),
+    ("mirrored: negative size", lambda t: Autoencoder.mirrored([64, -8]), MiniaeInputError,
+     "at least two positive sizes"),
+    ("mirrored: unknown activation", lambda t: Autoencoder.mirrored([6, 4, 2], activation="gelu"), ValueError,
+     "activation must be one of"),
+    ("mirrored: unknown loss", lambda t: Autoencoder.mirrored([6, 2], loss="hinge"), ValueError,
+     "loss must be 'mse', 'bce' or 'bce_logits'"),
+    ("Dense: zero width", lambda t: layers.Dense(0, 3), ValueError, "Dense needs positive sizes"),
+    ("Dense: unknown init", lambda t: layers.Dense(3, 3, init="orthogonal"), ValueError,
+     "init must be 'glorot' or 'he'"),
+    ("MSE: shapes differ", lambda t: losses.MSE().forward(np.zeros((2, 3)), np.zeros((2, 4))), MiniaeInputError,
+     "nothing is broadcast"),
+    ("MSE: integer arrays", lambda t: losses.MSE().forward(np.zeros((2, 3), int), np.zeros((2, 3))),
+     MiniaeInputError, "pred must be a float ndarray"),
+    ("BCE: NaN target", lambda t: losses.BCE().forward(np.full((2, 2), 0.5), np.full((2, 2), np.nan)),
+     MiniaeInputError, "target contains 4 NaN"),
+    ("Adam: negative lr", lambda t: optim.Adam(lr=-1), ValueError, "lr must be a positive number"),
+    ("Momentum: momentum 1", lambda t: optim.Momentum(momentum=1.0), ValueError, "momentum must be in [0, 1)"),
+    ("KLSparsity: rho 1.5", lambda t: penalties.KLSparsity(rho=1.5), ValueError, "rho must lie strictly between"),
+    ("MaskingNoise: p 2", lambda t: noise.MaskingNoise(p=2), ValueError, "p must be a fraction in [0, 1]"),
+    ("GaussianNoise: sigma -1", lambda t: noise.GaussianNoise(-1), ValueError, "sigma must be >= 0"),
+    ("estimator: transform before fit", lambda t: AutoencoderTransformer().transform(X), NotFittedError,
+     "is not fitted yet"),
+    ("estimator: code_size 0", lambda t: AutoencoderTransformer(code_size=0).fit(X), MiniaeInputError,
+     "code_size must be a positive integer, got 0"),
+    ("estimator: hidden_sizes 'big'", lambda t: AutoencoderTransformer(hidden_sizes="big").fit(X),
+     MiniaeInputError, "each entry of hidden_sizes must be a positive integer"),
+    ("estimator: negative sparsity", lambda t: AutoencoderTransformer(sparsity=-1).fit(X), MiniaeInputError,
+     "sparsity must be a number >= 0"),
+    ("estimator: learning_rate 0", lambda t: AutoencoderTransformer(learning_rate=0).fit(X), MiniaeInputError,
+     "learning_rate must be > 0"),
+    ("estimator: wrong width at transform",
+     lambda t: AutoencoderTransformer(epochs=1).fit(X).transform(X[:, :3]), ValueError,
+     "X has 3 features, but AutoencoderTransformer is expecting 6 features"),
+    ("estimator: unknown optimizer", lambda t: AutoencoderTransformer(optimizer="lbfgs").fit(X), MiniaeInputError,
+     "optimizer must be one of ['adam', 'momentum', 'sgd']"),
+    ("estimator: NaN", lambda t: AutoencoderTransformer(epochs=1).fit(_with(np.nan)), ValueError,
+     "Input X contains NaN"),
+    ("io.load: missing file", lambda t: io.load(t / "nope.npz"), FileNotFoundError, "no model file at"),
+    ("io.load: a text file", lambda t: io.load(_write(t, "m.npz", "hello")), io.ModelFileError,
+     "not a miniae model file"),
+    ("io.read_data: header", lambda t: io.read_data(_write(t, "d.csv", "a,b\n1,2\n")), MiniaeInputError,
+     "a header row"),
+    ("io.read_data: missing value", lambda t: io.read_data(_write(t, "d.csv", "1,2\n,3\n")), MiniaeInputError,
+     "missing value"),
+]
+
+
+@pytest.mark.parametrize("call, error, fragment", [case[1:] for case in BAD_INPUTS],
+                         ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_gives_a_clear_error(tmp_path, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        call(tmp_path)
+
+
+def test_the_table_is_wide():
+    assert len(BAD_INPUTS) >= 15
+    assert len({case[0].split(":")[0] for case in BAD_INPUTS}) >= 10  # entry points covered
+
+
+def test_every_input_error_is_a_value_error():
+    assert issubclass(MiniaeInputError, ValueError) and issubclass(DivergenceError, ValueError)
+
+
+# ------------------------------------------------------------------ divergence
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()[0][:500]
+
+
+@pytest.mark.parametrize("optimizer", [optim.SGD(lr=10), optim.Momentum(lr=10)], ids=["sgd", "momentum"])
+def test_divergence_at_lr_10_is_caught_and_weights_stay_finite(digits, optimizer):
+    m = Autoencoder.mirrored([64, 32, 8], rng=0)
+    start = m.get_weights()
+    with pytest.raises(DivergenceError, match=r"became nan in epoch 1 .*Lower the learning rate \(it is 10\)"):
+        fit(m, digits, epochs=5, optimizer=optimizer)
+    for name, value, _ in m.named_parameters():
+        assert np.all(np.isfinite(value)), name
+        assert np.array_equal(value, start[name]), name  # the weights of the start of the failing epoch
+
+
+def test_divergence_after_good_epochs_keeps_the_last_good_weights(digits):
+    m = Autoencoder.mirrored([64, 32, 8], rng=0)
+    fit(m, digits, epochs=2, optimizer=optim.SGD(lr=0.1))
+    good = m.get_weights()
+    with pytest.raises(DivergenceError):
+        fit(m, digits, epochs=3, optimizer=optim.SGD(lr=10))
+    assert all(np.array_equal(value, good[name]) for name, value, _ in m.named_parameters())
+
+
+def test_estimator_reports_divergence(digits):
+    est = AutoencoderTransformer(code_size=4, epochs=5, optimizer="sgd", learning_rate=10, random_state=0)
+    with pytest.raises(DivergenceError, match="Lower the learning rate"):
+        est.fit(digits)
+    assert not hasattr(est, "model_")  # nothing half-trained is left behind as if fitted
+
+
+def test_adam_at_lr_10_is_caught_although_the_loss_never_becomes_nan(digits):
+    """Adam's step is bounded by about lr, so at lr=10 the loss explodes without reaching NaN;
+    fit stops it by the growth rule and puts back the weights the model started with."""
+    m = Autoencoder.mirrored([64, 32, 8], rng=0)
+    start = m.get_weights()
+    with pytest.raises(DivergenceError, match=r"grew from .* \(epoch 0\) to .* in epoch 1: training diverged"):
+        fit(m, digits, epochs=5, optimizer=optim.Adam(lr=10))
+    assert all(np.array_equal(value, start[name]) for name, value, _ in m.named_parameters())
+
+
+# ------------------------------------------------------------------ extreme scales
+ACTIVATIONS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus"]
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e-12])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_layers_stay_finite_at_extreme_scales(scale, activation):
+    rng = np.random.default_rng(0)
+    x = scale * rng.standard_normal((5, 4))
+    for layer in (layers.make_activation(activation), layers.Dense(4, 3, rng=rng)):
+        y = layer.forward(x)
+        dx = layer.backward(np.ones_like(y) * scale)
+        assert np.all(np.isfinite(y)) and np.all(np.isfinite(dx))
+        assert all(np.all(np.isfinite(g)) for g in layer.grads.values())
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e-12])
+@pytest.mark.parametrize("loss", [losses.MSE(), losses.BCE(), losses.BCE(from_logits=True)], ids=repr)
+def test_losses_stay_finite_at_extreme_scales(scale, loss):
+    rng = np.random.default_rng(0)
+    target = rng.uniform(0, 1, (5, 4))
+    for pred in (scale * rng.standard_normal((5, 4)), np.full((5, 4), scale), np.full((5, 4), -scale)):
+        value = loss.forward(pred, target)
+        grad = loss.backward()
+        assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e-12])
+@pytest.mark.parametrize("build", [
+    lambda: Autoencoder.mirrored([64, 16, 4], activation="tanh", rng=0),
+    lambda: Autoencoder.mirrored([64, 16, 4], activation="softplus", loss="bce_logits", rng=0),
+    lambda: Autoencoder.mirrored([64, 16], code_activation="sigmoid", penalties=[penalties.KLSparsity()], rng=0),
+    lambda: Autoencoder.mirrored([64, 16, 4], penalties=[penalties.L1Sparsity(), penalties.WeightDecay()],
+                                 noise=noise.GaussianNoise(0.1), rng=0),
+], ids=["tanh", "softplus_bce_logits", "kl_sparsity", "l1_weight_decay_noise"])
+def test_training_at_extreme_scales_has_no_nan(digits, scale, build):
+    m = build()
+    history = fit(m, digits * scale, epochs=2)
+    assert all(np.all(np.isfinite(v)) for key, v in history.history.items())
+    assert all(np.all(np.isfinite(value)) for _, value, _ in m.named_parameters())
+    assert np.all(np.isfinite(m.reconstruct(digits * scale)))
+
+
+# ------------------------------------------------------------------ determinism
+def test_same_seed_gives_bit_identical_training(digits):
+    def train(seed):
+        m = Autoencoder.mirrored([64, 16, 4], noise=noise.MaskingNoise(0.3), rng=seed)
+        history = fit(m, digits, epochs=3, batch_size=32)
+        return m.get_weights(), history["loss"]
+
+    (w1, l1), (w2, l2), (w3, _) = train(5), train(5), train(6)
+    assert l1 == l2
+    assert all(np.array_equal(w1[name], w2[name]) for name in w1)
+    assert not np.array_equal(w1["encoder.0.W"], w3["encoder.0.W"])

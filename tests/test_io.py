@@ -1,0 +1,252 @@
+"""miniae.io: bit-identical save/load for every model kind, refusal of bad files, data files."""
+import json
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from miniae import io, noise, penalties
+from miniae.models import Autoencoder
+from miniae.train import fit
+from miniae.vae import VAE
+from miniae.validation import MiniaeInputError
+
+
+def _vae(rng, **kwargs):
+    return VAE.mirrored([6, 5, 2], rng=rng, **kwargs)
+
+
+def _contractive(rng):
+    return Autoencoder.mirrored([6, 3], code_activation="sigmoid", penalties=[penalties.Contractive(0.1)], rng=rng)
+
+
+MODEL_KINDS = {
+    "plain_relu": lambda rng: Autoencoder.mirrored([6, 5, 2], rng=rng),
+    "linear": lambda rng: Autoencoder.linear(6, 2, rng=rng),
+    "leaky_relu_deep": lambda rng: Autoencoder.mirrored([6, 5, 4, 2], activation="leaky_relu", rng=rng),
+    "bce_sigmoid_output": lambda rng: Autoencoder.mirrored([6, 4, 2], activation="tanh", output="sigmoid",
+                                                           loss="bce", rng=rng),
+    "bce_logits_softplus": lambda rng: Autoencoder.mirrored([6, 4, 2], activation="softplus",
+                                                            loss="bce_logits", rng=rng),
+    "l1_sparsity": lambda rng: Autoencoder.mirrored([6, 8], penalties=[penalties.L1Sparsity(0.05)], rng=rng),
+    "kl_sparsity": lambda rng: Autoencoder.mirrored([6, 8], code_activation="sigmoid",
+                                                    penalties=[penalties.KLSparsity(0.1, 2.0)], rng=rng),
+    "weight_decay": lambda rng: Autoencoder.mirrored([6, 4, 2], penalties=[penalties.WeightDecay(1e-2)], rng=rng),
+    "ordered_weight_decay": lambda rng: Autoencoder.linear(
+        6, 3, penalties=[penalties.OrderedWeightDecay([0.0, 0.01, 0.02])], rng=rng),
+    "contractive": _contractive,
+    "gaussian_noise": lambda rng: Autoencoder.mirrored([6, 4, 2], noise=noise.GaussianNoise(0.2), rng=rng),
+    "masking_noise": lambda rng: Autoencoder.mirrored([6, 4, 2], noise=noise.MaskingNoise(0.3), rng=rng),
+    "salt_pepper_noise": lambda rng: Autoencoder.mirrored([6, 4, 2], noise=noise.SaltPepperNoise(0.2), rng=rng),
+    "float32": lambda rng: Autoencoder.mirrored([6, 4, 2], rng=rng, dtype=np.float32),
+    "vae_bernoulli": lambda rng: _vae(rng, likelihood="bernoulli"),
+    "vae_gaussian": lambda rng: _vae(rng, likelihood="gaussian"),
+    "vae_learned_std_beta_4": lambda rng: _vae(rng, likelihood="gaussian", output_std="learned", beta=4.0),
+}
+
+
+@pytest.fixture
+def data():
+    return np.random.default_rng(1).uniform(0, 1, (40, 6))
+
+
+def _weights(model):
+    return [(name, value) for name, value, _ in model.named_parameters()]
+
+
+def _assert_same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert [n for n, _ in wa] == [n for n, _ in wb]
+    for (name, x), (_, y) in zip(wa, wb):
+        assert x.dtype == y.dtype, name
+        assert np.array_equal(x, y), name
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_round_trip_is_bit_identical(kind, data, tmp_path):
+    model = MODEL_KINDS[kind](3)
+    fit(model, data, epochs=2, batch_size=16)
+    io.save(model, tmp_path / "model.npz")
+    loaded = io.load(tmp_path / "model.npz")
+    assert type(loaded) is type(model)
+    _assert_same_weights(model, loaded)
+    assert repr(loaded) == repr(model)
+    assert loaded.config == model.config
+    assert np.array_equal(loaded.encode(data), model.encode(data))
+    assert np.array_equal(loaded.reconstruct(data), model.reconstruct(data))
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_loaded_model_continues_training_exactly_like_the_original(kind, data, tmp_path):
+    """The rng state is saved too, so shuffling and noise continue where they left off."""
+    model = MODEL_KINDS[kind](4)
+    fit(model, data, epochs=2, batch_size=16)
+    io.save(model, tmp_path / "model.npz")
+    loaded = io.load(tmp_path / "model.npz")
+    error_at_load = np.mean((loaded.reconstruct(data) - data) ** 2)
+    histories = {}
+    for name, m in (("original", model), ("loaded", loaded)):
+        histories[name] = fit(m, data, epochs=1, batch_size=16)["loss"] + fit(m, data, epochs=30, batch_size=16)["loss"]
+    assert np.mean((loaded.reconstruct(data) - data) ** 2) < error_at_load  # it keeps learning
+    assert histories["loaded"] == histories["original"]  # exactly as the original would have
+    _assert_same_weights(model, loaded)
+
+
+def test_save_writes_exactly_the_given_path(data, tmp_path):
+    model = MODEL_KINDS["plain_relu"](0)
+    io.save(model, tmp_path / "weights.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]
+    assert np.array_equal(io.load(tmp_path / "weights.bin").encode(data), model.encode(data))
+
+
+def test_file_holds_json_description_and_no_objects(tmp_path):
+    io.save(MODEL_KINDS["l1_sparsity"](0), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert all(archive[key].dtype != object for key in archive.files)
+        description = json.loads(archive[io.DESCRIPTION_KEY].item())
+    assert description["version"] == io.VERSION
+    assert description["penalties"] == [{"type": "L1Sparsity", "config": {"lam": 0.05}}]
+    assert [layer["type"] for layer in description["encoder"]["layers"]] == ["Dense"]
+
+
+# ------------------------------------------------------------------ files that must be refused
+def _rewrite(path, change):
+    """Rewrite a saved model with change(arrays) applied (arrays: dict of the archive's entries)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    change(arrays)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)  # np.savez pickles object arrays: that is what we test against
+
+
+def _set_description(key, value):
+    def change(arrays):
+        description = json.loads(arrays[io.DESCRIPTION_KEY].item())
+        description[key] = value
+        arrays[io.DESCRIPTION_KEY] = np.array(json.dumps(description))
+    return change
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "model.npz"
+    io.save(MODEL_KINDS["plain_relu"](0), path)
+    return path
+
+
+def test_pickled_object_in_file_is_refused(saved):
+    _rewrite(saved, lambda arrays: arrays.update({"param/encoder.0.W": np.array([{"evil": 1}], dtype=object)}))
+    with pytest.raises(io.ModelFileError, match="pickled object"):
+        io.load(saved)
+
+
+def test_a_pickle_file_is_refused_without_unpickling(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+    with pytest.raises(io.ModelFileError, match="not a miniae model file"):
+        io.load(path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.99])
+def test_truncated_file_is_refused(saved, keep):
+    content = saved.read_bytes()
+    saved.write_bytes(content[:int(keep * len(content))])
+    with pytest.raises(io.ModelFileError, match="damaged or truncated"):
+        io.load(saved)
+
+
+def test_other_format_version_is_refused(saved):
+    _rewrite(saved, _set_description("version", io.VERSION + 1))
+    with pytest.raises(io.ModelFileError, match=f"version {io.VERSION + 1}.*reads version {io.VERSION} only"):
+        io.load(saved)
+
+
+def test_npz_not_written_by_miniae_is_refused(tmp_path):
+    np.savez(tmp_path / "other.npz", W=np.ones((3, 3)))
+    with pytest.raises(io.ModelFileError, match="no 'miniae.json' entry"):
+        io.load(tmp_path / "other.npz")
+
+
+def test_other_json_format_is_refused(saved):
+    _rewrite(saved, _set_description("format", "keras"))
+    with pytest.raises(io.ModelFileError, match="format is 'keras'"):
+        io.load(saved)
+
+
+def test_weights_that_do_not_fit_the_description_are_refused(saved):
+    _rewrite(saved, lambda arrays: arrays.update({"param/encoder.0.W": np.ones((2, 2))}))
+    with pytest.raises(io.ModelFileError, match=r"encoder.0.W has shape \(2, 2\)"):
+        io.load(saved)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        io.load(tmp_path / "nope.npz")
+
+
+def test_model_errors_are_value_errors():
+    assert issubclass(io.ModelFileError, MiniaeInputError) and issubclass(io.ModelFileError, ValueError)
+
+
+def test_unknown_layer_cannot_be_saved(tmp_path):
+    from miniae.layers import Layer, Sequential
+
+    class Custom(Layer):
+        pass
+
+    model = Autoencoder(Sequential(Custom()), Sequential(Custom()))
+    with pytest.raises(MiniaeInputError, match="cannot save a layer of type Custom"):
+        io.save(model, tmp_path / "m.npz")
+
+
+# ------------------------------------------------------------------ data files
+def test_read_data_npy_and_csv(tmp_path):
+    X = np.random.default_rng(0).normal(size=(7, 3))
+    np.save(tmp_path / "x.npy", X)
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    assert np.array_equal(io.read_data(tmp_path / "x.npy"), X)
+    assert np.allclose(io.read_data(tmp_path / "x.csv"), X, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("a,b,c\n1,2,3\n", "line 1 column 1 is 'a', not a number (a header row"),
+    ("1,2,3\n4,,6\n", "line 2 column 2 is empty (a missing value)"),
+    ("1,2,3\n4,5\n", "line 2 has 2 values but the first row has 3"),
+    ("1,2,3\n4,nan,6\n", "1 NaN or infinite value"),
+    ("1,2,3\n4,NA,6\n", "line 2 column 2 is 'NA', not a number"),
+    ("\n\n", "holds no data"),
+    ("1;2;3\n4;5;6\n", "is '1;2;3', not a number (separate values with commas)"),
+])
+def test_read_data_refuses_bad_csv(tmp_path, text, fragment):
+    (tmp_path / "bad.csv").write_text(text)
+    with pytest.raises(MiniaeInputError, match=re.escape(fragment)):
+        io.read_data(tmp_path / "bad.csv")
+
+
+def test_read_data_accepts_a_spreadsheet_bom_and_refuses_binary(tmp_path):
+    (tmp_path / "bom.csv").write_bytes("\ufeff1,2\n3,4\n".encode("utf-8"))
+    assert np.array_equal(io.read_data(tmp_path / "bom.csv"), [[1.0, 2.0], [3.0, 4.0]])
+    (tmp_path / "binary.csv").write_bytes(bytes(range(128, 256)))
+    with pytest.raises(MiniaeInputError, match="not a text file"):
+        io.read_data(tmp_path / "binary.csv")
+
+
+def test_read_data_refuses_images_pickles_and_unknown_suffixes(tmp_path):
+    np.save(tmp_path / "images.npy", np.zeros((4, 8, 8)))
+    with pytest.raises(MiniaeInputError, match=r"must be 2-D .* got 3-D"):
+        io.read_data(tmp_path / "images.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(MiniaeInputError, match="pickled objects"):
+        io.read_data(tmp_path / "objects.npy")
+    (tmp_path / "data.xlsx").write_bytes(b"PK")
+    with pytest.raises(MiniaeInputError, match="must be .npy or .csv"):
+        io.read_data(tmp_path / "data.xlsx")
+
+
+def test_config_that_is_not_json_cannot_be_saved(tmp_path):
+    model = MODEL_KINDS["plain_relu"](0)
+    model.config["mean"] = np.zeros(3)
+    with pytest.raises(MiniaeInputError, match="cannot describe this model as JSON"):
+        io.save(model, tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())  # nothing half-written
