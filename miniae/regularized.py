@@ -1,7 +1,8 @@
 """The regularized autoencoders' classic experiments, shared by lessons 03-05, tests and figures.
 
 * sparse:      a 64-25-64 sigmoid autoencoder with a KL (or L1) sparsity penalty on 8x8
-               image patches; its encoder filters, and how localized they are.
+               patches of whitened photos, trained full batch by L-BFGS; its encoder filters,
+               and how localized they are.
 * denoising:   a plain and a denoising autoencoder of the same size on the digits, scored
                by the MSE between their reconstruction of a corrupted test digit and the clean one.
 * contractive: a plain and a contractive autoencoder of the same size on the digits; the mean
@@ -56,17 +57,75 @@ def filter_locality(filters, size=8, radius=2):
     return out
 
 
-def sparse_patches(n_patches=10000, seed=0):
-    """The patches the sparse experiment uses: contrast-normalised, ZCA-whitened, in [0.1, 0.9]."""
-    return image_patches(n_patches, size=8, seed=seed, contrast=0.01, whiten=True, epsilon=0.1)
+def fit_lbfgs(model, X, max_iter=400):
+    """Full-batch L-BFGS on ``model.loss_and_grads(X)``, as the classic exercise trained (minFunc).
+
+    X: (n, n_features), the whole training set in every evaluation (no minibatches, no
+    learning rate).  All parameters are packed into one flat vector theta; scipy's L-BFGS-B
+    asks for (loss, dloss/dtheta), which we get by unpacking theta into the parameters in place,
+    calling loss_and_grads and packing the grads.  Its tolerances are set to 0 so it runs
+    exactly ``max_iter`` iterations unless the line search fails.  Returns scipy's result;
+    the model is left holding its final parameters.  (Noise-free models only: a noisy model
+    would give L-BFGS a different function at every call.)
+    """
+    from scipy.optimize import minimize
+
+    params = model.named_parameters()
+    X = np.asarray(X, dtype=model.dtype)
+
+    def unpack(theta):
+        start = 0
+        for _, value, _ in params:
+            value[...] = theta[start:start + value.size].reshape(value.shape)
+            start += value.size
+
+    def loss_and_grad(theta):
+        unpack(theta)
+        loss = model.loss_and_grads(X)
+        return loss, np.concatenate([grad.ravel() for _, _, grad in params])
+
+    theta0 = np.concatenate([value.ravel() for _, value, _ in params])
+    result = minimize(loss_and_grad, theta0, jac=True, method="L-BFGS-B",
+                      options={"maxiter": int(max_iter), "ftol": 0.0, "gtol": 0.0})
+    loss_and_grad(result.x)
+    return result
 
 
-def sparse_patch_autoencoder(penalty="kl", n_patches=10000, hidden=25, rho=0.05, beta=0.01, lam=1e-3,
-                             weight_decay=3e-6, epochs=200, lr=1e-2, batch_size=100, seed=0, patches=None):
-    """Train the 64-``hidden``-64 sigmoid autoencoder on 8x8 patches; returns (model, patches, history).
+# The classic constants (UFLDL): J = (1/N) sum_n (1/2)||x_n - x_hat_n||^2 + (1e-4 / 2) sum W^2
+# + 3 sum_j KL(0.01 || rho_hat_j).  miniae's MSE is the mean over the N * 64 entries, i.e. J's
+# first term divided by 64 / 2 = 32, so we divide the whole J by 32:
+# beta = 3 / 32 and, since WeightDecay(lam) is lam * sum W^2, lam = 1e-4 / 2 / 32 = 1e-4 / 64.
+CLASSIC_RHO, CLASSIC_BETA, CLASSIC_WEIGHT_DECAY = 0.01, 3 / 32, 1e-4 / 64
+# On our two photos a twice stronger sparsity weight (beta = 6 in the exercise's units) gives
+# more localized filters: filters with locality > 0.5 went from 72 / 76 / 64% to 84 / 80 / 72%
+# for patch seeds 0 / 1 / 2 (5000 patches, 600 L-BFGS iterations).
+SPARSE_BETA = 2 * CLASSIC_BETA
+
+
+def sparse_patches(n_patches=5000, seed=0, downsample=4, contrast=0.3):
+    """The patches of the sparse experiment: (n_patches, 64) in [0.1, 0.9].
+
+    The classic recipe: each photo is whitened as a whole (``whiten_image``, after averaging
+    ``downsample`` x ``downsample`` pixel blocks), then 8x8 patches are cut, each patch's mean is
+    removed, and the values are truncated to +-3 std and rescaled to [0.1, 0.9].  One addition:
+    a mild contrast normalisation (each patch divided by sqrt(its variance + ``contrast``); the
+    whitened images have unit variance), because our two photos have large flat areas whose
+    patches would otherwise carry little weight; it made the result less seed-dependent
+    (localized filters 72% / 76% for seeds 0 / 1 against 72% / 48% without it).
+    """
+    return image_patches(n_patches, size=8, seed=seed, whiten_images=True, f0=0.4, downsample=downsample,
+                         contrast=contrast)
+
+
+def sparse_patch_autoencoder(penalty="kl", n_patches=5000, hidden=25, rho=CLASSIC_RHO, beta=SPARSE_BETA,
+                             lam=1e-3, weight_decay=CLASSIC_WEIGHT_DECAY, max_iter=600, seed=0, patches=None):
+    """Train the 64-``hidden``-64 sigmoid autoencoder on 8x8 patches; returns (model, patches, result).
 
     penalty: "kl" (KLSparsity(rho, beta)), "l1" (L1Sparsity(lam)) or None (no sparsity).
-    A small WeightDecay is always on, as in the classic exercise.
+    A small WeightDecay is always on, as in the classic exercise; the defaults are that
+    exercise's rho = 0.01 and lambda = 1e-4, rescaled to miniae's mean-squared error (see
+    CLASSIC_BETA), and twice its beta (SPARSE_BETA = 6 / 32).  Trained full batch by ``fit_lbfgs`` for ``max_iter`` iterations;
+    ``result`` is scipy's OptimizeResult.
     """
     patches = sparse_patches(n_patches, seed) if patches is None else patches
     penalties = [WeightDecay(weight_decay)]
@@ -78,8 +137,8 @@ def sparse_patch_autoencoder(penalty="kl", n_patches=10000, hidden=25, rho=0.05,
         raise ValueError(f"penalty must be 'kl', 'l1' or None, got {penalty!r}")
     model = Autoencoder.mirrored([patches.shape[1], hidden], activation="sigmoid", code_activation="sigmoid",
                                  output="sigmoid", penalties=penalties, rng=seed)
-    history = fit(model, patches, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr))
-    return model, patches, history
+    result = fit_lbfgs(model, patches, max_iter=max_iter)
+    return model, patches, result
 
 
 def encoder_filters(model):
@@ -225,11 +284,11 @@ def make_figures(folder, quick=False):
     epochs = 10 if quick else None
     paths = []
 
-    sparse, patches, _ = sparse_patch_autoencoder(**({"epochs": 5, "n_patches": 2000} if quick else {}))
+    sparse, patches, _ = sparse_patch_autoencoder(**({"max_iter": 20, "n_patches": 2000} if quick else {}))
     paths.append(folder / "sparse_filters.png")
     plot_filters(encoder_filters(sparse), path=paths[-1],
                  title="encoder filters of a sparse 64-25-64 AE on 8x8 patches")
-    dense, _, _ = sparse_patch_autoencoder(penalty=None, epochs=5 if quick else 40, patches=patches)
+    dense, _, _ = sparse_patch_autoencoder(penalty=None, max_iter=20 if quick else 200, patches=patches)
     paths.append(folder / "sparse_activations.png")
     plot_activation_histograms({"KL sparsity": sparse.encode(patches), "no sparsity": dense.encode(patches)},
                                path=paths[-1])

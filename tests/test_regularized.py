@@ -3,9 +3,11 @@ import numpy as np
 import pytest
 
 from miniae import KLSparsity, MaskingNoise
-from miniae.datasets import image_patches, load_digits, zca_whiten
+from miniae.datasets import _grey_sample_photos, downsample_image, image_patches, load_digits, whiten_image, zca_whiten
+from miniae.models import Autoencoder
 from miniae.regularized import (FIGURES, contraction_pair, contraction_report, denoising_mse, denoising_pair,
-                                digit_autoencoder, encoder_filters, filter_locality, sparse_patch_autoencoder)
+                                digit_autoencoder, encoder_filters, filter_locality, fit_lbfgs,
+                                sparse_patch_autoencoder)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,60 @@ def test_filter_locality_measure():
 
 
 def test_sparse_filters_on_patches_are_localized():
-    """64-25-64 sigmoid AE with KL sparsity on whitened 8x8 patches: most filters keep most of
-    their energy within 2 pixels of their peak (a 5x5 window holds 39% of a spread-out filter)."""
-    model, patches, _ = sparse_patch_autoencoder()
+    """64-25-64 sigmoid AE with the classic KL sparsity on patches of whitened photos, full-batch
+    L-BFGS: most filters keep most of their energy within 2 pixels of their peak (a 5x5 window
+    holds 39% of a spread-out filter).  Seed 0 gives 84% (21 of 25); patch seeds 1 and 2 give
+    80% and 72%, so the threshold has one filter of margin for this seed only."""
+    model, patches, result = sparse_patch_autoencoder()
     locality = filter_locality(encoder_filters(model))
-    assert np.mean(locality > 0.5) >= 0.5, np.round(np.sort(locality), 2)
+    assert np.mean(locality > 0.5) >= 0.8, np.round(np.sort(locality), 2)
+    assert np.median(locality) > 0.5, np.round(np.sort(locality), 2)
+    assert abs(model.encode(patches).mean() - 0.01) < 0.2 * 0.01  # the code's mean activation is rho
+
+
+def test_downsample_image_averages_blocks():
+    image = np.arange(7 * 9, dtype=np.float64).reshape(7, 9)
+    small = downsample_image(image, 3)
+    assert small.shape == (2, 3)
+    assert small[1, 2] == pytest.approx(image[3:6, 6:9].mean())
+    with pytest.raises(ValueError, match="downsample"):
+        downsample_image(image, 0)
+
+
+def test_whitening_whole_images_flattens_their_spectrum():
+    """A photo's power falls steeply with frequency; after whiten_image the mid and high bands
+    carry comparable power, and neighbouring pixels are far less correlated."""
+    photo = _grey_sample_photos()[0]
+    white = whiten_image(photo)
+    assert white.shape == photo.shape
+    assert abs(white.mean()) < 1e-8 and white.std() == pytest.approx(1.0)
+
+    def band_power(image, low, high):
+        power = np.abs(np.fft.fft2(image - image.mean())) ** 2
+        f = np.sqrt(np.fft.fftfreq(image.shape[0])[:, None] ** 2 + np.fft.fftfreq(image.shape[1])[None, :] ** 2)
+        return power[(f >= low) & (f < high)].mean()
+
+    ratio_photo = band_power(photo, 0.02, 0.04) / band_power(photo, 0.2, 0.3)
+    ratio_white = band_power(white, 0.02, 0.04) / band_power(white, 0.2, 0.3)
+    assert ratio_photo > 30 and ratio_white < 3, (ratio_photo, ratio_white)
+    neighbours = lambda im: np.corrcoef(im[:, :-1].ravel(), im[:, 1:].ravel())[0, 1]
+    assert neighbours(photo) > 0.8 and neighbours(white) < 0.5, (neighbours(photo), neighbours(white))
+
+
+def test_whitened_image_patches_are_deterministic_and_normalised():
+    patches = image_patches(300, seed=2, whiten_images=True, downsample=4)
+    assert patches.shape == (300, 64)
+    assert patches.min() >= 0.1 - 1e-12 and patches.max() <= 0.9 + 1e-12
+    assert np.array_equal(patches, image_patches(300, seed=2, whiten_images=True, downsample=4))
+
+
+def test_fit_lbfgs_lowers_the_full_batch_loss_and_leaves_the_model_at_the_result():
+    X = 0.1 + 0.8 * load_digits()[0][:200]
+    model = Autoencoder.mirrored([64, 8], activation="sigmoid", code_activation="sigmoid", output="sigmoid", rng=0)
+    before = sum(model.evaluate_terms(X).values())
+    result = fit_lbfgs(model, X, max_iter=50)
+    assert result.nit <= 50 and result.fun < 0.5 * before, (result.fun, before)
+    assert model.loss_and_grads(X) == pytest.approx(result.fun)
 
 
 def test_kl_sparsity_brings_mean_activation_to_rho(digits):
