@@ -324,8 +324,6 @@ NOTES = """How to read it:
   interleaved rounds; step/floor is what everything else costs on top (activations, loss,
   Adam, Python).  "floor-11" leaves out dy W^T of the first layer: dL/dx of the data, which
   miniae's layer contract computes (every backward returns dL/dx) and PyTorch skips.
-- Adam's update of a model with more than 2^19 parameters (the two larger shapes) runs in
-  two threads whatever --threads says; everything else follows --threads.
 - The three tools do not run the identical model: MLPRegressor puts ReLU on the code layer
   too (one activation for all hidden layers); miniae and PyTorch keep the code linear.
 - On a machine that other jobs share (see the load average), 2-thread BLAS calls wait for
