@@ -40,6 +40,8 @@ def add_arguments(parser):
 
 def run(args):
     """Regenerate every figure (or those of one source with --only) and say where each belongs."""
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
     from .plot import figure_path
 
     folder = Path(args.out) if args.out else figure_path("x.png").parent
@@ -48,7 +50,10 @@ def run(args):
         if args.only and args.only not in module.__name__:
             continue
         start = time.perf_counter()
-        paths = module.make_figures(folder, quick=args.quick)
+        # one BLAS thread: the same bits on any machine (thread count changes rounding, and
+        # rounding changes a training run), and faster for these small matrices anyway
+        with threadpool_limits(limits=1):
+            paths = module.make_figures(folder, quick=args.quick)
         for path in paths:
             where = module.FIGURES.get(Path(path).name, "")
             print(f"{Path(path).name:<40} {where}")
