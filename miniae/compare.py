@@ -150,7 +150,9 @@ def add_arguments(parser):
     parser.add_argument("--show-code", type=int, default=2, help="code size of the reconstruction figure (default 2)")
     parser.add_argument("--quick", action="store_true",
                         help=f"code sizes {', '.join(map(str, QUICK_CODE_SIZES))} and shorter training (under 30 s)")
-    parser.add_argument("--out", default=None, help="folder for the figures (default: the repo's figures/)")
+    parser.add_argument("--out", default=None,
+                        help="folder for the figures (default: the repo's figures/ for the full run on the digits, "
+                             "./compare-pca-figures/ with --quick or --data)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every model (default 0)")
 
 
@@ -182,7 +184,12 @@ def run(args):
     else:
         X, name = load_digits()[0], "the digits (1797 x 64, pixels in [0, 1])"
     sizes = code_sizes_for(X, args.max_code, args.quick, args.show_code)
-    folder = Path(args.out) if args.out else figure_path("x.png").parent
+    if args.out:
+        folder = Path(args.out)
+    elif args.quick or args.data:  # never overwrite the committed full-digits figures with these
+        folder = Path("compare-pca-figures")
+    else:
+        folder = figure_path("x.png").parent
     folder.mkdir(parents=True, exist_ok=True)
     print(f"compare-pca on {name}: code sizes {sizes[0]}..{sizes[-1]}{' (quick)' if args.quick else ''}", flush=True)
     print(HEADER, flush=True)

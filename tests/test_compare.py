@@ -65,3 +65,10 @@ def test_code_sizes_stay_below_the_feature_count():
     with pytest.raises(MiniaeInputError, match="positive"):
         compare.code_sizes_for(X, 0, False, 2)
 
+
+
+def test_quick_run_leaves_the_committed_figures_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare-pca", "--quick", "--max-code", "1", "--show-code", "1"]) == 0
+    assert (tmp_path / "compare-pca-figures" / "pca_vs_ae.png").exists()
+    assert "compare-pca-figures" in capsys.readouterr().out
