@@ -95,6 +95,8 @@ class Autoencoder(Model):
         sizes = check_sizes(sizes)
         rng = np.random.default_rng(rng)
         activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
+        for name in (activation, output, code_activation):
+            make_activation(name)  # an unknown name is refused even where no layer would use it
         if init is None:
             init = "he" if activation in ("relu", "leaky_relu") else "glorot"
         loss = make_loss(loss)

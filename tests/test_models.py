@@ -127,3 +127,8 @@ def test_activation_object_is_copied_into_every_layer():
     assert len(acts) == 2 and acts[0] is not acts[1]
     X = np.random.default_rng(0).uniform(0, 1, (3, 6))
     assert gradcheck.check_model(model, X, threshold=1e-7)
+
+
+def test_unknown_activation_is_refused_even_without_hidden_layers():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Autoencoder.mirrored([6, 2], activation="gelu")
