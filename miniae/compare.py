@@ -103,7 +103,7 @@ def plot_mse_curves(rows, path=None):
     """MSE against code size, one curve each for PCA, the linear AE and the nonlinear AE."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     ks = [r["k"] for r in rows]
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -117,14 +117,14 @@ def plot_mse_curves(rows, path=None):
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title("linear AE = PCA; a nonlinear AE does better")
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
     """Originals and the three reconstructions at one code size (images if d is a square, else curves)."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish, image_grid
+    from .plot import save_figure, image_grid
 
     X = X[:n]
     rows = [X, pca.reconstruct(X), linear.reconstruct(X), nonlinear.reconstruct(X)]
@@ -140,7 +140,7 @@ def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
             ax.plot(row[i], style, label=label, lw=1.2)
         ax.set_title(f"sample {i}", fontsize=8)
     axes.flat[0].legend(fontsize=7)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def add_arguments(parser):

@@ -85,7 +85,7 @@ def plot_principal_angles(angles, k, epochs=20, full_batch_steps=1500, path=None
     """The largest principal angle (degrees, log scale) against the logged epochs/steps."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.semilogy(np.arange(1, len(angles) + 1), angles)
@@ -95,7 +95,7 @@ def plot_principal_angles(angles, k, epochs=20, full_batch_steps=1500, path=None
     ax.set_xlabel(_log_axis_label(epochs, full_batch_steps))
     ax.set_ylabel("max principal angle (degrees)")
     ax.set_title(f"linear AE (k={k}) turning onto PCA's subspace")
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_components(reference, recovered, W_dec, path=None):
@@ -111,7 +111,7 @@ def plot_ordered_decay_angles(angles, epochs=20, full_batch_steps=3000, path=Non
     """Angle of each raw decoder row to its principal direction (degrees, log scale); angles: (t, k)."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
     for j in range(angles.shape[1]):
@@ -122,7 +122,7 @@ def plot_ordered_decay_angles(angles, epochs=20, full_batch_steps=3000, path=Non
     ax.set_ylabel("angle to principal direction j (degrees)")
     ax.set_title("ordered decay: each raw decoder row turns onto its component", fontsize=10)
     ax.legend(fontsize=8)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_decoder_rows(reference, W_uniform, W_ordered, path=None):
@@ -159,7 +159,7 @@ def plot_eigengap(X, ks=(4, 8, 13), max_degrees=30, path=None):
     """``tilt_excess`` against the tilt, one curve per code size (labelled with its relative gap)."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     gaps = P.eigengaps(P.PCA(min(X.shape[0] - 1, X.shape[1])).fit(X).all_variances_)
     degrees = np.linspace(0, max_degrees, max_degrees + 1)
@@ -171,14 +171,14 @@ def plot_eigengap(X, ks=(4, 8, 13), max_degrees=30, path=None):
     ax.set_ylabel("extra MSE (% of PCA's)")
     ax.legend()
     ax.set_title("a small eigengap makes tilts nearly free")
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_codes_2d(codes, labels, path=None):
     """Side-by-side scatter plots of 2-D codes; codes: {title: (n, 2)}, labels: (n,) digit classes."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     fig, axes = plt.subplots(1, len(codes), figsize=(5 * len(codes), 4.3), squeeze=False)
     for ax, (title, Z) in zip(axes.flat, codes.items()):
@@ -187,7 +187,7 @@ def plot_codes_2d(codes, labels, path=None):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(points, ax=axes.ravel().tolist(), ticks=range(10), label="digit")
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------- all figures

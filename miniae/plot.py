@@ -16,7 +16,8 @@ def figure_path(name):
     return folder / name
 
 
-def _finish(fig, path):
+def save_figure(fig, path):
+    """Save ``fig`` to ``path`` (at the project's resolution) unless path is None; returns fig."""
     if path is not None:
         fig.savefig(path, dpi=110, bbox_inches="tight")
     return fig
@@ -53,7 +54,7 @@ def image_grid(images, shape=None, n_cols=10, titles=None, row_labels=None, cmap
             axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def training_curves(history, keys=None, log=True, ax=None, path=None, title=None):
@@ -74,7 +75,7 @@ def training_curves(history, keys=None, log=True, ax=None, path=None, title=None
     ax.legend()
     if title:
         ax.set_title(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------- latent spaces (lesson 06)
@@ -115,7 +116,7 @@ def latent_scatter(codes, labels=None, ax=None, marks=None, path=None, title=Non
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def decoded_grid(decode, extent=2.5, n=15, shape=(8, 8), ax=None, path=None, title=None):
@@ -139,7 +140,7 @@ def decoded_grid(decode, extent=2.5, n=15, shape=(8, 8), ax=None, path=None, tit
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- latent-space plots
@@ -193,7 +194,7 @@ def image_mosaic(images, shape=None, n_cols=10, pad=1, cmap="gray_r", vmin=0.0, 
     ax.axis("off")
     if title:
         ax.set_title(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def attribute_scatter(points, values, ax=None, path=None, title=None, size=6, cmap="viridis", label=None):
@@ -222,7 +223,7 @@ def attribute_scatter(points, values, ax=None, path=None, title=None, size=6, cm
     ax.set_yticks([])
     if title:
         ax.set_title(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def interpolation_strip(rows, row_labels=None, shape=None, cmap="gray_r", vmin=0.0, vmax=1.0,
@@ -252,7 +253,7 @@ def interpolation_strip(rows, row_labels=None, shape=None, cmap="gray_r", vmin=0
             axes[r, 0].set_ylabel(row_labels[r], fontsize=8, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def filter_grid(weights, shape=None, n_cols=10, pad=1, path=None, title=None, ax=None, cell=0.6):

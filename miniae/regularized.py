@@ -16,6 +16,7 @@ from .datasets import image_patches, load_digits
 from .models import Autoencoder
 from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import Adam
+from .plot import save_figure
 from .penalties import Contractive, KLSparsity, L1Sparsity, WeightDecay, jacobian_norm
 from .train import fit
 
@@ -236,9 +237,7 @@ def plot_activation_histograms(codes, path=None):
     axes[1].set_yscale("log")
     axes[0].legend()
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    return fig
+    return save_figure(fig, path)
 
 
 def plot_denoising_levels(curves, levels, kind, path=None):
@@ -252,9 +251,7 @@ def plot_denoising_levels(curves, levels, kind, path=None):
     ax.set_ylabel("MSE to the clean test digits")
     ax.set_yscale("log")
     ax.legend()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    return fig
+    return save_figure(fig, path)
 
 
 def plot_contraction(report, path=None):
@@ -269,9 +266,7 @@ def plot_contraction(report, path=None):
         ax.bar(names, values, color=["tab:blue", "tab:orange", "tab:green"][:len(names)])
         ax.set_title(label, fontsize=9)
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    return fig
+    return save_figure(fig, path)
 
 
 def make_figures(folder, quick=False):

@@ -68,7 +68,7 @@ def plot_beta_sweep(rows, path=None):
     """Left: reconstruction and KL against beta; right: each unit's KL (sorted) for each beta."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     betas = [row["beta"] for row in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -90,7 +90,7 @@ def plot_beta_sweep(rows, path=None):
     right.set_ylabel("KL per unit (nats)")
     right.legend(fontsize=7)
     fig.tight_layout()
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def random_latent_points(model, X, n=24, seed=0):
@@ -119,7 +119,7 @@ def plot_ae_vs_vae(ae2, vae2, ae8, vae8, X, labels, X_reference, n=24, seed=0, p
     8-D models decoded, titled with their mean distance to the nearest reference digit."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish, latent_scatter, tile_images
+    from .plot import save_figure, latent_scatter, tile_images
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 7.2), gridspec_kw={"height_ratios": [3, 1.4]})
     models = [("plain autoencoder", ae2, ae8), ("VAE (mu of q(z|x))", vae2, vae8)]
@@ -133,7 +133,7 @@ def plot_ae_vs_vae(ae2, vae2, ae8, vae8, X, labels, X_reference, n=24, seed=0, p
                                f"nearest real digit at {nearest_distance(decoded, X_reference):.2f} on average",
                                fontsize=8)
     fig.tight_layout()
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reparameterization(path=None):
@@ -141,7 +141,7 @@ def plot_reparameterization(path=None):
     z = mu + sigma * eps with eps an input (gradients flow along the solid arrows)."""
     import matplotlib.pyplot as plt
 
-    from .plot import _finish
+    from .plot import save_figure
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
     boxes = {"x": (0.08, 0.5), "encoder": (0.27, 0.5), "mu": (0.47, 0.72), "sigma": (0.47, 0.28),
@@ -169,7 +169,7 @@ def plot_reparameterization(path=None):
         ax.set_title("sampling inside the graph: no derivative through z" if not reparam else
                      "reparameterized: the noise is an input, z is a function", fontsize=9)
     fig.tight_layout()
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 def make_figures(folder, quick=False):
