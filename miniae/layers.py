@@ -4,6 +4,7 @@ Every layer follows one contract (row vectors, batch first)::
 
     y  = layer.forward(x)    # x: (batch, n_in)  -> y: (batch, n_out); keeps what backward needs
     dx = layer.backward(dy)  # dy = dL/dy        -> dx = dL/dx; fills layer.grads
+    layer.backward_params(dy)  # the same grads, no dx: for a first layer, whose input is the data
 
 ``layer.params`` and ``layer.grads`` are dicts with the same keys and shapes. Backward
 writes the gradients *into* the arrays of ``layer.grads`` (never replaces them), so an
@@ -32,6 +33,23 @@ class Layer:
     def backward(self, dy):
         """dy: (batch, n_out) = dL/dy -> dx: (batch, n_in) = dL/dx; fills self.grads."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented yet")
+
+    def backward_params(self, dy):
+        """dy: (batch, n_out) -> None; fills self.grads like backward, without computing dL/dx.
+
+        For a layer whose input is the data: nobody needs the gradient with respect to the
+        data, and for a Dense layer it costs a matrix product as big as the other two.
+        Models call this on their first layer.  This default runs backward and drops dx;
+        Dense and Sequential skip the work.
+        """
+        self.backward(dy)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that rewrites backward but not backward_params (a layer with a deliberate
+        # bug, a student's version) must not inherit a shortcut that bypasses its backward.
+        if "backward" in cls.__dict__ and "backward_params" not in cls.__dict__:
+            cls.backward_params = Layer.backward_params
 
     def __call__(self, x):
         return self.forward(x)
@@ -98,13 +116,17 @@ class Dense(Layer):
 
     def backward(self, dy):
         """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out), b (n_out,)."""
+        Dense.backward_params(self, dy)  # dL/dW and dL/db (below; Dense's own, even in a subclass)
+        # d/dx of x @ W is dy @ W^T
+        return dy @ self.params["W"].T
+
+    def backward_params(self, dy):
+        """dy: (batch, n_out) -> None; writes grads W = x^T dy (n_in, n_out) and b = 1^T dy (n_out,)."""
         # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
         np.matmul(self.x.T, dy, out=self.grads["W"])
         # b is added to every row, so its gradient sums dy over the batch: 1^T dy, computed
         # as a product with a vector of ones (one BLAS call, faster than dy.sum(axis=0))
         np.matmul(self._ones(dy.shape[0], dy.dtype), dy, out=self.grads["b"])
-        # d/dx of x @ W is dy @ W^T
-        return dy @ self.params["W"].T
 
     def _ones(self, n, dtype):
         """A vector of n ones, kept from step to step (remade when the batch size changes)."""
@@ -325,6 +347,13 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
         return dy
+
+    def backward_params(self, dy):
+        """dy: (batch, n_out) -> None: backward, with the first layer told its input is the data."""
+        for layer in reversed(self.layers[1:]):
+            dy = layer.backward(dy)
+        if self.layers:
+            self.layers[0].backward_params(dy)
 
     def named_parameters(self, prefix=""):
         out = []

@@ -135,7 +135,7 @@ class Autoencoder(Model):
             if penalty.on == "code":
                 terms[penalty.name] = penalty.forward(code)
                 grad_code = grad_code + penalty.backward()
-        self.encoder.backward(grad_code)
+        self.encoder.backward_params(grad_code)  # dL/dX of the data is never used: not computed
         for penalty in self.penalties:
             if penalty.on == "params":
                 terms[penalty.name] = penalty.forward(self, x_in)

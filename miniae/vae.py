@@ -290,7 +290,7 @@ class VAE(Model):
         grad_mu = grad_mu + (self.beta / n) * kl_mu
         grad_logvar = (grad_logvar + (self.beta / n) * kl_logvar) * inside  # clip: 0 outside
         grad_h = self.mu_head.backward(grad_mu) + self.logvar_head.backward(grad_logvar)
-        self.body.backward(grad_h)
+        self.body.backward_params(grad_h)  # dL/dX of the data is never used: not computed
         self.last_terms = {"recon": recon, "kl": kl}
         return loss
 

@@ -232,3 +232,13 @@ def test_make_figures_quick_writes_every_listed_figure(tmp_path):
     paths = vae_figures.make_figures(tmp_path, quick=True)
     assert sorted(p.split("/")[-1] for p in paths) == sorted(vae_figures.FIGURES)
     assert all((tmp_path / name).stat().st_size > 5000 for name in vae_figures.FIGURES)
+
+
+def test_the_vae_step_never_computes_the_gradient_of_the_data():
+    model = VAE.mirrored([6, 5, 3], activation="tanh", rng=0)
+    X = np.random.default_rng(1).uniform(0, 1, (4, 6))
+
+    def refuse(dy):
+        raise AssertionError("the first layer's full backward (with dL/dX) was called")
+    model.body.layers[0].backward = refuse
+    assert gradcheck.check_model(model, X)
