@@ -67,14 +67,17 @@ def test_grads_and_optimizer_state_are_reused_not_reallocated(make_optimizer):
     assert all(optimizer.state[key] is state_before[key] for key in state_before)
 
 
+@pytest.mark.parametrize("run", [Adam.RUN, 7, 20])
 @pytest.mark.parametrize("shapes", [[(5, 4)], [(5, 4), (4,), (3, 2)], [(1024, 300), (300,), (300, 1024)]])
-def test_adam_matches_the_textbook_formula(shapes):
-    """Adam works on one flat vector of all parameters: same numbers as per parameter."""
+def test_adam_matches_the_textbook_formula(shapes, run):
+    """Adam works through runs of entries (slices of big parameters, small ones side by side):
+    the same numbers as the formulas per parameter, wherever the runs are cut."""
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(shape) for shape in shapes]
     references = [value.copy() for value in values]
     moments = [(np.zeros_like(value), np.zeros_like(value)) for value in values]
     optimizer = Adam(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6)
+    optimizer.RUN = run
     for t in range(1, 4):
         grads = [rng.standard_normal(value.shape) for value in values]
         optimizer.step([(f"p{i}", value, grad) for i, (value, grad) in enumerate(zip(values, grads))])
@@ -190,3 +193,24 @@ def test_sequential_of_float32_layers_backward_keeps_dtype():
     net = Sequential(Dense(4, 3, rng=0, dtype=np.float32), LeakyReLU(0.2), Dense(3, 2, rng=0, dtype=np.float32))
     y = net.forward(data(6, 4, dtype=np.float32))
     assert net.backward(np.ones_like(y)).dtype == np.float32
+
+
+def test_adam_cuts_big_parameters_into_runs_and_reuses_them():
+    model = Autoencoder.mirrored([300, 250, 4], activation="relu", rng=0)  # 75,000-entry weights
+    optimizer, params = Adam(1e-3), model.named_parameters()
+    X = data(64, 300)
+    model.loss_and_grads(X)
+    optimizer.step(params)
+    runs = optimizer._runs(params)
+    sizes = [m.size for _, _, m, _, _ in runs]
+    assert max(sizes) == Adam.RUN and sum(sizes) == sum(value.size for _, value, _ in params)
+    assert any(len(pieces) == 1 and np.shares_memory(grad, params[0][2]) for pieces, grad, *_ in runs)
+    model.loss_and_grads(X)
+    optimizer.step(params)
+    assert optimizer._runs(params) is runs
+
+
+def test_adam_refuses_a_parameter_it_could_not_update_in_place():
+    value = np.zeros((4, 3)).T  # a transposed view: not C-contiguous
+    with pytest.raises(ValueError, match="'w'.*C-contiguous"):
+        Adam().step([("w", value, np.ones_like(value))])
