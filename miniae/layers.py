@@ -199,6 +199,12 @@ class ReLU(Activation):
         # 1 where x > 0, else 0; y = max(x, 0) >= 0, so that is sign(y): one pass, in x's dtype
         return np.sign(y)
 
+    def backward(self, dy):
+        """dy: (batch, n) -> dx = dy * f'(x): dy where x > 0, else 0."""
+        # the same product as Activation.backward, with f' as a boolean mask (y > 0) instead of
+        # an array of ones and zeros: one cheap pass fewer (dy's dtype is kept)
+        return dy * (self.y > 0)
+
     def second_derivative(self, x, y):
         return np.zeros_like(x)
 
