@@ -1,12 +1,14 @@
 """Peak memory of a fit: is it the data plus a constant set of buffers?
 
-    python benchmarks/memory.py
+    python benchmarks/memory.py            # prints the numbers
+    python benchmarks/memory.py --write    # also writes benchmarks/MEMORY.md
 
 Traces (tracemalloc, which sees every NumPy array) a 10-epoch fit of 784-256-32-256-784,
 batch 128, float32, on 10,000 synthetic 784-dim samples, counting the data itself, and
 checks the peak against 2 x data + 50 MB.  Then it trains 1,000 and 20,000 samples and
 compares the peaks above the data: what a fit allocates on top of X should not grow with N.
 """
+import argparse
 import os
 import sys
 import tracemalloc
@@ -33,16 +35,32 @@ def peak_of_fit(n, sizes=(784, 256, 32), batch=128, epochs=10, dtype=np.float32)
     return X.nbytes, peak
 
 
-def main():
+def measure():
+    """The report, as lines of text."""
     data, peak = peak_of_fit(10_000)
     limit = 2 * data + 50 * MB
-    print("10-epoch fit, 10,000 x 784 float32 (784-256-32-256-784, batch 128):")
-    print(f"  data {data / MB:.1f} MB, peak traced {peak / MB:.1f} MB "
-          f"({peak / data:.2f} x data), target < 2 x data + 50 MB = {limit / MB:.1f} MB: "
-          f"{'met' if peak < limit else 'MISSED'}")
+    lines = ["10-epoch fit, 10,000 x 784 float32 (784-256-32-256-784, batch 128):",
+             f"  data {data / MB:.1f} MB, peak traced {peak / MB:.1f} MB "
+             f"({peak / data:.2f} x data), target < 2 x data + 50 MB = {limit / MB:.1f} MB: "
+             f"{'met' if peak < limit else 'MISSED'}"]
     for n in (1_000, 20_000):
         data, peak = peak_of_fit(n, epochs=3)
-        print(f"  n = {n:>6}: data {data / MB:6.1f} MB, peak - 2 x data = {(peak - 2 * data) / MB:5.2f} MB")
+        lines.append(f"  n = {n:>6}: data {data / MB:6.1f} MB, peak - 2 x data = {(peak - 2 * data) / MB:5.2f} MB")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write benchmarks/MEMORY.md")
+    args = parser.parse_args(argv)
+    lines = measure()
+    print("\n".join(lines))
+    if args.write:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MEMORY.md")
+        with open(path, "w") as f:
+            f.write("# Memory of a fit\n\nMade by `python benchmarks/memory.py --write` (tracemalloc peak "
+                    "during a fit, the data included):\n\n```\n" + "\n".join(lines) + "\n```\n")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

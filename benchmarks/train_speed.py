@@ -21,11 +21,10 @@ epoch after a warm-up epoch, and samples per second.  Peers:
   ``torch.optim.Adam``, the usual loop (permute once per epoch, slice, zero_grad,
   backward, step).
 * the GEMM floor: the time of just the matrix products of one step, in preallocated
-  arrays: x W for every Dense layer forward, x^T dy and dy W^T for every Dense layer
-  backward (12 products for these 4-layer models).  ``step / floor`` shows how much
-  time goes to everything else.  (miniae's layer contract has every backward return
-  dL/dx, also the first layer's, which nobody uses; PyTorch skips that product.  The
-  column "floor-11" leaves it out: the floor of a step that skipped it too.)
+  arrays: x W for every Dense layer forward, x^T dy for every Dense layer backward and
+  dy W^T for every one but the first (11 products for these 4-layer models: dL/dx of the
+  data is never needed, and miniae, PyTorch and MLPRegressor all skip it).  ``step /
+  floor`` shows how much time goes to everything else.
 
 Everything runs on 2 threads (threadpoolctl for NumPy's BLAS, torch.set_num_threads).
 The epochs of all columns are interleaved (one of each in turn), so a change in the
@@ -149,7 +148,7 @@ def torch_epochs(sizes, batch, X, dtype):
     return epoch
 
 
-def gemm_floor_epochs(sizes, batch, n, dtype, first_dx=True):
+def gemm_floor_epochs(sizes, batch, n, dtype):
     """An epoch's worth of just the matrix products of the steps (preallocated outputs)."""
     rng = np.random.default_rng(0)
     dims = list(sizes) + list(sizes[-2::-1])
@@ -167,7 +166,7 @@ def gemm_floor_epochs(sizes, batch, n, dtype, first_dx=True):
             np.matmul(xs[i], W, out=xs[i + 1])
         for i in reversed(range(len(Ws))):  # backward: x^T dy, dy W^T
             np.matmul(xs[i].T, dys[i + 1], out=gWs[i])
-            if i > 0 or first_dx:
+            if i > 0:  # the first layer's dL/dx (the data's gradient) is skipped, as in miniae
                 np.matmul(dys[i + 1], Ws[i].T, out=dys[i])
 
     def epoch():
@@ -207,8 +206,7 @@ def run(shape_names, epochs, n_synthetic, include_torch=True):
         for dtype in (np.float32, np.float64):
             runners = {"miniae": miniae_epochs(sizes, batch, X, dtype),
                        "sklearn": sklearn_epochs(sizes, batch, X, dtype),
-                       "floor": gemm_floor_epochs(sizes, batch, n, dtype),
-                       "floor11": gemm_floor_epochs(sizes, batch, n, dtype, first_dx=False)}
+                       "floor": gemm_floor_epochs(sizes, batch, n, dtype)}
             if include_torch and torch_available():
                 runners["torch"] = torch_epochs(sizes, batch, X, dtype)
             times = {key: [] for key in runners}
@@ -228,7 +226,7 @@ def run(shape_names, epochs, n_synthetic, include_torch=True):
 
 
 HEADER = ("| model | batch | dtype | miniae ms/epoch | samples/s | MLPRegressor ms | vs sklearn "
-          "| PyTorch ms | vs torch | GEMM floor ms | step/floor | floor-11 ms |")
+          "| PyTorch ms | vs torch | GEMM floor ms | step/floor |")
 
 
 def format_row(row):
@@ -237,7 +235,7 @@ def format_row(row):
     return (f"| {row['sizes']} | {row['batch']} | {row['dtype']} | {ms(row['miniae'])} "
             f"| {row['n'] / row['miniae']:,.0f} | {ms(row['sklearn'])} | {ratio(row['sklearn'])} "
             f"| {ms(row['torch'])} | {ratio(row['torch'])} | {ms(row['floor'])} "
-            f"| {row['miniae'] / row['floor']:.2f} | {ms(row['floor11'])} |")
+            f"| {row['miniae'] / row['floor']:.2f} |")
 
 
 def float_ratios(rows):
@@ -319,16 +317,18 @@ def main(argv=None):
 
 NOTES = """How to read it:
 
-- "GEMM floor" is the time of the matrix products alone (12 per step: x W forward, x^T dy and
-  dy W^T backward, for each of the 4 Dense layers), run on preallocated arrays in the same
-  interleaved rounds; step/floor is what everything else costs on top (activations, loss,
-  Adam, Python).  "floor-11" leaves out dy W^T of the first layer: dL/dx of the data, which
-  miniae's layer contract computes (every backward returns dL/dx) and PyTorch skips.
+- "GEMM floor" is the time of the matrix products alone, the 11 a step computes (x W forward
+  for each of the 4 Dense layers, x^T dy backward for each, dy W^T for all but the first:
+  nobody needs dL/dx of the data), run on preallocated arrays in the same interleaved
+  rounds; step/floor is what everything else costs on top (activations, loss, Adam, Python).
+  Most of that is Adam: its ~12 elementwise passes over every parameter do not shrink with
+  the batch, while the products do.
 - The three tools do not run the identical model: MLPRegressor puts ReLU on the code layer
   too (one activation for all hidden layers); miniae and PyTorch keep the code linear.
 - On a machine that other jobs share (see the load average), 2-thread BLAS calls wait for
   both threads to be scheduled, which can make a 2-thread epoch several times slower than a
-  1-thread one; compare columns within one table, not across runs."""
+  1-thread one; compare columns within one table, not across runs.
+- Peak memory of a fit: `python benchmarks/memory.py --write`, in benchmarks/MEMORY.md."""
 
 
 def write_results(rows, info, args):
