@@ -9,11 +9,8 @@ model), so the lessons, the tests and ``miniae figures`` all show the same resul
     spectra_compression_experiment reconstruction error against code size, PCA and autoencoder
     spectra_features_experiment    codes as features for a regressor of the peak parameters
 
-Everything here runs with one BLAS/OpenMP thread (``single_threaded``): the matrices are
-small, so a second thread saves little, and on a busy machine threads that wait for each
-other can make a 1-second experiment take 20.
+Everything here runs with one BLAS/OpenMP thread (``threads.single_threaded``, which says why).
 """
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +19,7 @@ from .datasets import load_digits, smiley_faces, spectra
 from .latent import anomaly_scores, anomaly_threshold, apply_attribute, attribute_vector, interpolate
 from .models import Autoencoder
 from .optim import Adam
+from .threads import single_threaded
 from .train import fit
 
 FIGURES = {
@@ -32,18 +30,6 @@ FIGURES = {
     "anomaly_roc.png": "lesson 08: ROC curves, digits 5-9 and spectra with an extra peak",
     "spectra_compression.png": "lesson 08: spectra, reconstruction error vs code size (PCA, AE)",
 }
-
-
-def single_threaded(function):
-    """Decorator: run ``function`` with BLAS and OpenMP limited to one thread (threadpoolctl)."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        import scipy.linalg  # noqa: F401  (load SciPy's own BLAS now, so that the limit reaches it)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            return function(*args, **kwargs)
-    return wrapper
 
 
 @single_threaded

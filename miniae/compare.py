@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import pca_figures
+from .threads import one_thread
 from .validation import MiniaeInputError, check_data
 
 FIGURES = {
@@ -53,19 +54,8 @@ def compare(X, code_sizes, quick=False, seed=0, report=print):
     """
     from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle, train_linear_ae, train_nonlinear_ae
 
-    with _one_blas_thread():
+    with one_thread():
         return _compare(X, code_sizes, quick, seed, report)
-
-
-def _one_blas_thread():
-    """Run BLAS on one thread: these matrices are small, and on a busy machine extra BLAS threads
-    make each product many times slower (measured: 19 s instead of 1 s for one code size)."""
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:  # pragma: no cover
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _compare(X, code_sizes, quick, seed, report):
@@ -222,6 +212,6 @@ def make_figures(folder, quick=False):
     sizes = sorted(set(QUICK_CODE_SIZES) | {2}) if quick else list(range(1, 17))
     rows, models = compare(X, sizes, quick=quick, seed=0, report=lambda line: None)
     paths = [str(p) for p in write_figures(X, rows, models, folder, show_code=2)]
-    with _one_blas_thread():
+    with one_thread():
         paths += pca_figures.make_figures(folder, quick=quick, nonlinear2=models[2][2])
     return paths

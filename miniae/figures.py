@@ -40,9 +40,8 @@ def add_arguments(parser):
 
 def run(args):
     """Regenerate every figure (or those of one source with --only) and say where each belongs."""
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     from .plot import figure_path
+    from .threads import one_thread
 
     folder = Path(args.out) if args.out else figure_path("x.png").parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,9 +49,7 @@ def run(args):
         if args.only and args.only not in module.__name__:
             continue
         start = time.perf_counter()
-        # one BLAS thread: the same bits on any machine (thread count changes rounding, and
-        # rounding changes a training run), and faster for these small matrices anyway
-        with threadpool_limits(limits=1):
+        with one_thread():  # the same bits on any machine (see miniae.threads)
             paths = module.make_figures(folder, quick=args.quick)
         for path in paths:
             where = module.FIGURES.get(Path(path).name, "")
