@@ -6,8 +6,8 @@ state (velocities, moment estimates) is kept by name and created on first use, w
 parameter's dtype, so a float32 model stays float32.
 
 Every update is computed in place: the formulas are written with ``*=``, ``+=`` and
-``out=`` into the state arrays and one scratch array per parameter (allocated on the
-first step and reused), so a step allocates nothing.  Scalars are Python floats, never
+``out=`` into the state arrays and scratch arrays (allocated on the first step and
+reused), so a step allocates nothing.  Scalars are Python floats, never
 NumPy float64 scalars, which under NumPy 2 would turn float32 arithmetic into float64.
 """
 import numpy as np
@@ -91,8 +91,8 @@ class Adam(Optimizer):
     # parameter, or several small parameters side by side (one NumPy call per formula for all
     # of them instead of one per parameter: at small sizes the calls are the cost).  A run of
     # 2**16 entries stays in the CPU's cache through every formula of ``_update``, so each
-    # entry is fetched from memory once per step instead of once per formula (measured: the
-    # update of a 1.7M-parameter model a quarter faster than on whole vectors).
+    # entry is fetched from memory once per step instead of once per formula (measured inside
+    # training: the update 25% faster for the 1.7M-parameter benchmark model, 15% for 0.4M).
     RUN = 2 ** 16
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -143,23 +143,26 @@ class Adam(Optimizer):
         only when different arrays are passed in.
         """
         layout = [(name, value.shape, value.dtype) for name, value, _ in named_parameters]
-        if layout != getattr(self, "_layout", None):
-            self._layout, self._arrays = layout, None
+        if layout != getattr(self, "_layout", None):  # first step, or a different model
             dtype = np.result_type(*(value for _, value, _ in named_parameters))
             size = sum(value.size for _, value, _ in named_parameters)
-            self._vectors = {key: np.zeros(size if key in "mv" else min(size, self.RUN), dtype)
-                             for key in ("m", "v", "scratch", "gathered")}
+            self._vectors = {"m": np.zeros(size, dtype), "v": np.zeros(size, dtype),
+                             "scratch": np.zeros(min(size, self.RUN), dtype),
+                             "gathered": np.zeros(min(size, self.RUN), dtype)}
             offset, self.state = 0, {}
             for name, value, _ in named_parameters:
                 for key in ("m", "v"):
-                    self.state[f"{name}.{key}"] = self._vectors[key][offset:offset + value.size].reshape(value.shape)
+                    piece = self._vectors[key][offset:offset + value.size]
+                    self.state[f"{name}.{key}"] = piece.reshape(value.shape)
                 offset += value.size
-        arrays = [(value, grad) for _, value, grad in named_parameters]
-        if self._arrays is None or any(a is not b for pair, old in zip(arrays, self._arrays) for a, b in zip(pair, old)):
+            self._layout, self._arrays = layout, []
+        arrays = [array for _, value, grad in named_parameters for array in (value, grad)]
+        if len(arrays) != len(self._arrays) or any(a is not b for a, b in zip(arrays, self._arrays)):
             self._arrays, self._run_list = arrays, self._cut_into_runs(named_parameters)
         return self._run_list
 
     def _cut_into_runs(self, named_parameters):
+        """The run list of ``_runs``, cut afresh: views of these arrays and of the state vectors."""
         m, v, scratch, gathered = (self._vectors[key] for key in ("m", "v", "scratch", "gathered"))
         runs, pieces, start, offset = [], [], 0, 0  # the open run covers entries start..offset
 
