@@ -328,7 +328,9 @@ NOTES = """How to read it:
 - On a machine that other jobs share (see the load average), 2-thread BLAS calls wait for
   both threads to be scheduled, which can make a 2-thread epoch several times slower than a
   1-thread one; compare columns within one table, not across runs.
-- Peak memory of a fit: `python benchmarks/memory.py --write`, in benchmarks/MEMORY.md."""
+- Peak memory of a fit: `python benchmarks/memory.py --write`, in benchmarks/MEMORY.md.
+- Where a step's time goes (each layer, the loss, Adam, next to the floor):
+  `python benchmarks/step_profile.py [--shape medium --dtype float64]`."""
 
 
 def write_results(rows, info, args):

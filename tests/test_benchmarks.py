@@ -50,3 +50,11 @@ def test_memory_of_a_fit_does_not_grow_with_the_number_of_steps():
     large = memory.peak_of_fit(2000, sizes=(64, 16, 4), batch=50, epochs=1)
     extra_small, extra_large = small[1] - 2 * small[0], large[1] - 2 * large[0]
     assert abs(extra_large - extra_small) < 64 * 1024, (extra_small, extra_large)
+
+
+def test_step_profile_times_every_piece_of_the_step(capsys):
+    step_profile = load_script("step_profile")
+    step_profile.main(["--shape", "medium", "--epochs", "1", "--threads", "1"])
+    out = capsys.readouterr().out
+    for piece in ("Dense forward", "ReLU backward", "loss", "Adam", "GEMM floor", "step / floor"):
+        assert piece in out
