@@ -6,10 +6,11 @@ from .penalties import (Penalty, L1Sparsity, KLSparsity, WeightDecay, OrderedWei
                         jacobian_norm)
 from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import SGD, Momentum, Adam
-from .models import Autoencoder, stack, train_greedy
-from .vae import VAE, KLWarmup
+from .models import Autoencoder
+from .vae import VAE
 from .pca import PCA, principal_angles, components_from_linear_ae, train_linear_ae
-from .train import fit, History, Callback, EarlyStopping, LearningRateSchedule, Progress
+from .train import (fit, History, Callback, EarlyStopping, LearningRateSchedule, Progress, KLWarmup, fit_lbfgs,
+                    stack, train_greedy)
 from .validation import MiniaeInputError, DivergenceError
 from . import gradcheck
 

@@ -204,7 +204,7 @@ class Contractive(Penalty):
 
     Only one Dense layer (optionally followed by one activation) is supported: deeper
     encoders are refused; train them one contractive layer at a time with
-    ``miniae.models.train_greedy`` (greedy layer-wise stacking).
+    ``miniae.train.train_greedy`` (greedy layer-wise stacking).
     """
 
     on = "params"
@@ -231,7 +231,7 @@ class Contractive(Penalty):
             raise ValueError(
                 f"Contractive needs a one-layer encoder (Dense, then at most one activation), got "
                 f"{encoder!r}. Its exact Jacobian penalty is derived for that case only; for a deeper "
-                "encoder train one contractive layer at a time with miniae.models.train_greedy "
+                "encoder train one contractive layer at a time with miniae.train.train_greedy "
                 "(greedy layer-wise stacking) and fine-tune the stacked model")
         return layers[0], (layers[1] if len(layers) == 2 else Identity())
 

@@ -16,6 +16,21 @@ def figure_path(name):
     return folder / name
 
 
+def export_figure(fig, name):
+    """Write ``fig`` as ``name`` into the folder named by $MINIAE_FIGURE_DIR, if that is set.
+
+    Lessons call this after drawing a figure: run by a student it writes nothing (the figure
+    shows inline), run by the command that regenerates the README's figures (which sets
+    MINIAE_FIGURE_DIR) it writes the PNG there.  Returns the path written, or None.
+    """
+    folder = os.environ.get("MINIAE_FIGURE_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / name
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
 def save_figure(fig, path):
     """Save ``fig`` to ``path`` (at the project's resolution) unless path is None; returns fig."""
     if path is not None:

@@ -18,7 +18,7 @@ from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import Adam
 from .plot import save_figure
 from .penalties import Contractive, KLSparsity, L1Sparsity, WeightDecay, jacobian_norm
-from .train import fit
+from .train import fit, fit_lbfgs
 
 FIGURES = {
     "sparse_filters.png": "lesson 03 (sparse): the 25 encoder filters of a sparse 64-25-64 AE on image patches",
@@ -56,40 +56,6 @@ def filter_locality(filters, size=8, radius=2):
         window = energy[max(0, row - radius):row + radius + 1, max(0, col - radius):col + radius + 1]
         out[j] = window.sum() / energy.sum()
     return out
-
-
-def fit_lbfgs(model, X, max_iter=400):
-    """Full-batch L-BFGS on ``model.loss_and_grads(X)``, as the classic exercise trained (minFunc).
-
-    X: (n, n_features), the whole training set in every evaluation (no minibatches, no
-    learning rate).  All parameters are packed into one flat vector theta; scipy's L-BFGS-B
-    asks for (loss, dloss/dtheta), which we get by unpacking theta into the parameters in place,
-    calling loss_and_grads and packing the grads.  Its tolerances are set to 0 so it runs
-    exactly ``max_iter`` iterations unless the line search fails.  Returns scipy's result;
-    the model is left holding its final parameters.  (Noise-free models only: a noisy model
-    would give L-BFGS a different function at every call.)
-    """
-    from scipy.optimize import minimize
-
-    params = model.named_parameters()
-    X = np.asarray(X, dtype=model.dtype)
-
-    def unpack(theta):
-        start = 0
-        for _, value, _ in params:
-            value[...] = theta[start:start + value.size].reshape(value.shape)
-            start += value.size
-
-    def loss_and_grad(theta):
-        unpack(theta)
-        loss = model.loss_and_grads(X)
-        return loss, np.concatenate([grad.ravel() for _, _, grad in params])
-
-    theta0 = np.concatenate([value.ravel() for _, value, _ in params])
-    result = minimize(loss_and_grad, theta0, jac=True, method="L-BFGS-B",
-                      options={"maxiter": int(max_iter), "ftol": 0.0, "gtol": 0.0})
-    loss_and_grad(result.x)
-    return result
 
 
 # The classic constants (UFLDL): J = (1/N) sum_n (1/2)||x_n - x_hat_n||^2 + (1e-4 / 2) sum W^2

@@ -9,14 +9,18 @@ Memory: the shuffled copy is written into one buffer made before the first epoch
 training holds X plus one copy of it, and a step allocates only arrays the size of a
 minibatch (never anything that grows with the number of samples).
 """
+import copy
 import math
 import sys
 import time
 
 import numpy as np
+from scipy.optimize import minimize
 
+from .layers import Sequential
+from .models import Autoencoder, _activation_name
 from .optim import Adam, make_optimizer
-from .validation import DivergenceError, check_positive_int
+from .validation import DivergenceError, check_data, check_positive_int, check_sizes
 
 
 class History:
@@ -262,3 +266,135 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
         for callback in callbacks:
             callback.on_train_end()
     return history
+
+
+class KLWarmup(Callback):
+    """Raise ``model.beta`` linearly from 0 to its target over the first ``epochs`` epochs.
+
+    Epoch e (1-based) trains with beta = target * min(1, (e - 1) / epochs): the first epoch
+    is a plain autoencoder, epoch epochs + 1 onwards uses the full KL.  Starting without the
+    KL lets the decoder learn to use z before the KL pulls every posterior to the prior
+    (which otherwise can switch latent units off for good).  The target is ``beta`` if
+    given, else the model's beta when training starts; fit leaves the model at the target.
+    """
+
+    def __init__(self, epochs=10, beta=None):
+        self.epochs = check_positive_int(epochs, "epochs")
+        self.beta = beta
+
+    def on_train_begin(self):
+        self.target = float(self.model.beta if self.beta is None else self.beta)
+
+    def on_epoch_begin(self, epoch):
+        self.model.beta = self.target * min(1.0, (epoch - 1) / self.epochs)
+
+    def on_train_end(self):
+        self.model.beta = self.target
+
+
+def fit_lbfgs(model, X, max_iter=400):
+    """Full-batch L-BFGS on ``model.loss_and_grads(X)``, as the classic exercise trained (minFunc).
+
+    X: (n, n_features), the whole training set in every evaluation (no minibatches, no
+    learning rate).  All parameters are packed into one flat vector theta; scipy's L-BFGS-B
+    asks for (loss, dloss/dtheta), which we get by unpacking theta into the parameters in place,
+    calling loss_and_grads and packing the grads.  Its tolerances are set to 0 so it runs
+    exactly ``max_iter`` iterations unless the line search fails.  Returns scipy's result;
+    the model is left holding its final parameters.  (Noise-free models only: a noisy model
+    would give L-BFGS a different function at every call.)
+    """
+    params = model.named_parameters()
+    X = np.asarray(X, dtype=model.dtype)
+
+    def unpack(theta):
+        start = 0
+        for _, value, _ in params:
+            value[...] = theta[start:start + value.size].reshape(value.shape)
+            start += value.size
+
+    def loss_and_grad(theta):
+        unpack(theta)
+        loss = model.loss_and_grads(X)
+        return loss, np.concatenate([grad.ravel() for _, _, grad in params])
+
+    theta0 = np.concatenate([value.ravel() for _, value, _ in params])
+    result = minimize(loss_and_grad, theta0, jac=True, method="L-BFGS-B",
+                      options={"maxiter": int(max_iter), "ftol": 0.0, "gtol": 0.0})
+    loss_and_grad(result.x)
+    return result
+
+
+# --------------------------------------------------------------------- greedy stacking
+def stack(shallow_models, loss="mse", penalties=(), noise=None, rng=None):
+    """Stack trained shallow autoencoders into one deep Autoencoder (weights are copied).
+
+    shallow_models[k] maps sizes[k] -> sizes[k+1] -> sizes[k]; the deep model's encoder runs
+    the shallow encoders in order and its decoder runs the shallow decoders in reverse order:
+
+        x -> f_1 -> f_2 -> ... -> f_K = code -> g_K -> ... -> g_1 -> reconstruction of x
+
+    Each shallow model keeps its own weights (the deep one gets copies), so fine-tuning the
+    deep model leaves the pretrained layers untouched for comparison.
+    """
+    import copy
+
+    shallow_models = list(shallow_models)
+    if not shallow_models:
+        raise ValueError("stack needs at least one shallow autoencoder")
+    for inner, outer in zip(shallow_models[1:], shallow_models[:-1]):
+        if inner.n_features != outer.code_size:
+            raise ValueError(f"cannot stack: a layer with code size {outer.code_size} is followed by one "
+                             f"built for {inner.n_features} inputs")
+    encoders = [layer for m in shallow_models for layer in _layers(copy.deepcopy(m.encoder))]
+    decoders = [layer for m in reversed(shallow_models) for layer in _layers(copy.deepcopy(m.decoder))]
+    return Autoencoder(Sequential(*encoders), Sequential(*decoders), loss=loss, penalties=penalties,
+                       noise=noise, rng=rng)
+
+
+def _layers(layer):
+    return list(layer.layers) if isinstance(layer, Sequential) else [layer]
+
+
+def train_greedy(sizes, X, activation="sigmoid", code_activation=None, output="sigmoid", loss="mse",
+                 penalties=(), noise=None, epochs=20, batch_size=64, optimizer="adam", lr=1e-3,
+                 rng=None, dtype=np.float64, verbose=False):
+    """Greedy layer-wise pretraining: one shallow autoencoder per layer, then stacked.
+
+    sizes [64, 32, 8] trains a 64-32-64 autoencoder on X, then a 32-8-32 one on the codes
+    of the first, and stacks them into a deep 64-32-8-32-64 Autoencoder with the same layout
+    as ``Autoencoder.mirrored(sizes, activation, output, code_activation)`` (so the two
+    can be compared, or the stacked one fine-tuned end to end with ``fit``).
+
+    Each shallow model gets fresh copies of ``penalties`` and the same ``noise`` (so every
+    layer can be sparse, denoising or contractive: one Dense layer at a time is exactly
+    what ``Contractive`` needs).  The first layer uses ``loss`` and reconstructs X through
+    ``output``; the later ones reconstruct the previous codes with MSE through
+    ``activation`` (those codes were made by that activation).
+
+    Returns (deep_model, shallow_models, histories).  ``optimizer`` is a name; each layer
+    gets a fresh one with learning rate ``lr``.
+    """
+    sizes = check_sizes(sizes)
+    rng = np.random.default_rng(rng)
+    activation = _activation_name(activation)
+    code_activation = activation if code_activation is None else _activation_name(code_activation)
+    output = _activation_name(output)
+    data = check_data(X, "X", n_features=sizes[0], dtype=dtype)
+    shallow_models, histories = [], []
+    n_layers = len(sizes) - 1
+    for k in range(n_layers):
+        last = k == n_layers - 1
+        model = Autoencoder.mirrored(
+            sizes[k:k + 2], activation=activation, code_activation=code_activation if last else activation,
+            output=output if k == 0 else activation, loss=loss if k == 0 else "mse",
+            penalties=copy.deepcopy(list(penalties)), noise=noise, rng=rng, dtype=dtype)
+        histories.append(fit(model, data, epochs=epochs, batch_size=batch_size,
+                             optimizer=make_optimizer(optimizer, lr), verbose=verbose))
+        shallow_models.append(model)
+        data = model.encode(data)  # the next layer learns to reconstruct these codes
+    deep = stack(shallow_models, loss=loss, rng=rng)
+    deep.config = {"builder": "mirrored", "sizes": sizes, "activation": activation, "output": output,
+                   "code_activation": code_activation,
+                   "init": "he" if activation in ("relu", "leaky_relu") else "glorot",
+                   "dtype": np.dtype(dtype).name}
+    return deep, shallow_models, histories

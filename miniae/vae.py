@@ -14,7 +14,6 @@ import numpy as np
 
 from .layers import Dense, Sequential, sigmoid
 from .models import Model, dense_stack
-from .train import Callback
 from .validation import DivergenceError, MiniaeInputError, check_data, check_positive_int, check_sizes
 
 LOG_2PI = float(np.log(2 * np.pi))
@@ -433,25 +432,3 @@ class VAE(Model):
 
 
 # ------------------------------------------------------------------ KL warm-up
-class KLWarmup(Callback):
-    """Raise ``model.beta`` linearly from 0 to its target over the first ``epochs`` epochs.
-
-    Epoch e (1-based) trains with beta = target * min(1, (e - 1) / epochs): the first epoch
-    is a plain autoencoder, epoch epochs + 1 onwards uses the full KL.  Starting without the
-    KL lets the decoder learn to use z before the KL pulls every posterior to the prior
-    (which otherwise can switch latent units off for good).  The target is ``beta`` if
-    given, else the model's beta when training starts; fit leaves the model at the target.
-    """
-
-    def __init__(self, epochs=10, beta=None):
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.beta = beta
-
-    def on_train_begin(self):
-        self.target = float(self.model.beta if self.beta is None else self.beta)
-
-    def on_epoch_begin(self, epoch):
-        self.model.beta = self.target * min(1.0, (epoch - 1) / self.epochs)
-
-    def on_train_end(self):
-        self.model.beta = self.target

@@ -10,8 +10,8 @@ import numpy as np
 from .datasets import load_digits
 from .models import Autoencoder
 from .optim import Adam
-from .train import fit
-from .vae import VAE, KLWarmup
+from .train import KLWarmup, fit
+from .vae import VAE
 
 FIGURES = {
     "vae_manifold.png": "lesson 06: the decoded 2-D latent grid of a VAE",

@@ -1,10 +1,10 @@
-"""Greedy layer-wise training and stacking (miniae.models.train_greedy, stack)."""
+"""Greedy layer-wise training and stacking (miniae.train.train_greedy, stack)."""
 import numpy as np
 import pytest
 
 from miniae import Adam, Autoencoder, MaskingNoise, fit, gradcheck
 from miniae.datasets import load_digits
-from miniae.models import stack, train_greedy
+from miniae.train import stack, train_greedy
 from miniae.penalties import Contractive
 
 

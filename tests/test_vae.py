@@ -8,7 +8,8 @@ from miniae.datasets import load_digits
 from miniae.optim import Adam
 from miniae.train import fit
 from miniae.validation import DivergenceError, MiniaeInputError
-from miniae.vae import (VAE, KLWarmup, gaussian_kl, gaussian_kl_backward, kl_per_unit, log_mean_exp,
+from miniae.train import KLWarmup
+from miniae.vae import (VAE, gaussian_kl, gaussian_kl_backward, kl_per_unit, log_mean_exp,
                         reparameterize, reparameterize_backward)
 
 ARCHS = [([6, 5, 3], "tanh"), ([8, 3], "relu"), ([5, 9, 4], "relu"), ([7, 6, 2], "softplus"),
