@@ -6,11 +6,20 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import matplotlib
-import numpy as np
-import pytest
+import matplotlib  # noqa: E402  (after the thread settings above)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from notebooks import EDITABLE, PACKAGE, NotebookRuns  # noqa: E402
 
 matplotlib.use("Agg")
+_RUNS = pytest.StashKey()
+
+
+def pytest_report_header(config):
+    how = "the checkout (editable install)" if EDITABLE else "an installed copy (not the checkout)"
+    return f"miniae under test: {PACKAGE} -- {how}"
 
 
 @pytest.fixture
@@ -22,6 +31,26 @@ def rng():
 def figures_to_tmp(tmp_path, monkeypatch):
     """Figures drawn during tests go to a temporary folder, never over the committed ones."""
     monkeypatch.setenv("MINIAE_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.delenv("MINIAE_FIGURE_DIR", raising=False)
     yield
-    import matplotlib.pyplot as plt
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory, pytestconfig):
+    """Every notebook executed at most once per session, in a temporary copy of lessons/."""
+    runs = NotebookRuns(tmp_path_factory.mktemp("course"))
+    pytestconfig.stash[_RUNS] = runs
+    return runs
+
+
+def pytest_terminal_summary(terminalreporter):
+    runs = terminalreporter.config.stash.get(_RUNS, None)
+    if runs is not None and runs.runs:
+        runs = runs.runs
+        terminalreporter.section("notebook run times")
+        for run in runs.values():
+            status = "ok" if run.error is None else "FAILED"
+            terminalreporter.write_line(f"{run.seconds:7.1f} s  {status:<6} {run.name}")
+        total = sum(run.seconds for run in runs.values())
+        terminalreporter.write_line(f"{total:7.1f} s  total, {len(runs)} notebooks")

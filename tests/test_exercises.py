@@ -1,64 +1,77 @@
-"""The exercise notebooks: instructor versions pass every check, student versions are generated
-from them, run to the end and report "not implemented yet" for every check."""
+"""The exercise notebooks: instructor versions pass every check; student versions are what
+tools/make_student_versions.py makes from them, run to the end and report "not implemented yet"
+for every check.  miniae.exercises keeps only what the notebooks call while they run."""
 import re
+import subprocess
+import sys
 
 import nbformat
+import numpy as np
 import pytest
 
-from miniae import exercises
-from notebooks import cell_outputs_text, run_notebook
+import make_student_versions as tool
+from miniae import exercises, gradcheck
+from miniae.layers import Activation
+from notebooks import LESSONS, ROOT, cell_outputs_text, exercise_notebooks
 
-INSTRUCTOR = exercises.exercise_notebooks()
-STUDENT_DIR = exercises.EXERCISES / exercises.STUDENT_FOLDER
+INSTRUCTOR = exercise_notebooks()  # relative to lessons/
+STUDENT = LESSONS / "exercises" / tool.STUDENT_FOLDER
 
 
 def test_there_are_at_least_six_exercises():
     assert len(INSTRUCTOR) >= 6
+    assert [LESSONS / p for p in INSTRUCTOR] == tool.exercise_notebooks()
 
 
-
-
-@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
-def test_instructor_version_is_committed_clean_with_marked_solutions(path):
-    nb = nbformat.read(str(path), as_version=4)
-    solution_cells = [c for c in nb.cells if c.cell_type == "code" and exercises.BEGIN in c.source]
+@pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
+def test_instructor_version_is_committed_clean_with_marked_solutions(relative):
+    nb = nbformat.read(str(LESSONS / relative), as_version=4)
+    solution_cells = [c for c in nb.cells if c.cell_type == "code" and tool.BEGIN in c.source]
     assert solution_cells, "an exercise needs at least one solution block"
     for cell in solution_cells:
-        assert cell.source.count(exercises.BEGIN) == cell.source.count(exercises.END)
+        assert cell.source.count(tool.BEGIN) == cell.source.count(tool.END)
         assert cell.metadata["nbgrader"]["solution"] is True  # nbgrader needs solution cells marked
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: clear the outputs"
+            assert cell.outputs == [] and cell.execution_count is None, f"{relative}: clear the outputs"
 
 
-@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
-def test_instructor_version_passes_every_check(path):
-    nb = run_notebook(path, timeout=60)
-    text = cell_outputs_text(nb)
+@pytest.mark.notebooks
+@pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
+def test_instructor_version_passes_every_check(relative, notebook_runs):
+    text = cell_outputs_text(notebook_runs.get(relative).result())
     summary = re.search(r"exercise summary: all (\d+) checks pass", text)
     assert summary and int(summary.group(1)) >= 2, text[-2000:]
     assert "not implemented" not in text and "skipped" not in text
 
 
-def test_committed_student_versions_are_up_to_date():
-    assert exercises.stale_student_versions() == [], "run: python -m miniae.exercises strip"
-    assert sorted(p.name for p in STUDENT_DIR.glob("*.ipynb")) == [p.name for p in INSTRUCTOR]
+def test_committed_student_versions_are_what_the_tool_makes():
+    assert tool.stale_student_versions() == [], "run: python tools/make_student_versions.py"
+    assert sorted(p.name for p in STUDENT.glob("*.ipynb")) == [p.name for p in INSTRUCTOR]
 
 
-@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
-def test_student_version_has_no_solution_left(path):
-    student = nbformat.read(str(STUDENT_DIR / path.name), as_version=4)
+def test_the_tool_runs_from_the_checkout_and_checks_the_committed_versions():
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_student_versions.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(INSTRUCTOR)} student versions up to date" in done.stdout
+
+
+@pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
+def test_student_version_has_no_solution_left(relative):
+    student = nbformat.read(str(STUDENT / relative.name), as_version=4)
     source = "\n".join(cell.source for cell in student.cells)
     assert "BEGIN SOLUTION" not in source and "END SOLUTION" not in source
-    full = nbformat.read(str(path), as_version=4)
-    n_blocks = sum(cell.source.count(exercises.BEGIN) for cell in full.cells)
+    full = nbformat.read(str(LESSONS / relative), as_version=4)
+    n_blocks = sum(cell.source.count(tool.BEGIN) for cell in full.cells)
     assert source.count("raise NotImplementedError()") == n_blocks
 
 
-@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
-def test_student_version_runs_to_the_end_and_says_not_implemented(path):
-    nb = run_notebook(STUDENT_DIR / path.name, timeout=60)  # raises if any cell raises
-    text = cell_outputs_text(nb)
+@pytest.mark.notebooks
+@pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
+def test_student_version_runs_to_the_end_and_says_not_implemented(relative, notebook_runs):
+    run = notebook_runs.get(STUDENT.relative_to(LESSONS) / relative.name)
+    text = cell_outputs_text(run.result())  # raises if any cell raised
     summary = re.search(r"exercise summary: 0 of (\d+) checks pass", text)
     assert summary and int(summary.group(1)) >= 2, text[-2000:]
     lines = text.split("exercise summary:")[1].strip().splitlines()[1:]
@@ -69,7 +82,7 @@ def test_student_version_runs_to_the_end_and_says_not_implemented(path):
 
 def test_strip_keeps_indentation_and_uses_nbgrader_stub():
     source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
-    assert exercises.strip_source(source) == (
+    assert tool.strip_source(source) == (
         "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n")
 
 
@@ -80,23 +93,35 @@ def test_strip_keeps_indentation_and_uses_nbgrader_stub():
 ])
 def test_strip_refuses_broken_markers(source, message):
     with pytest.raises(ValueError, match=message):
-        exercises.strip_source(source, "ex.ipynb, cell 3")
+        tool.strip_source(source, "ex.ipynb, cell 3")
 
 
-def test_strip_command_writes_to_out_and_check_detects_stale(tmp_path, capsys):
-    assert exercises.main(["strip", "--out", str(tmp_path)]) == 0
+def test_tool_writes_to_out_and_check_detects_stale(tmp_path, capsys):
+    assert tool.main(["--out", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.glob("*.ipynb"))
     assert written == [p.name for p in INSTRUCTOR]
-    assert exercises.main(["strip", "--out", str(tmp_path), "--check"]) == 0
+    assert tool.main(["--out", str(tmp_path), "--check"]) == 0
     (tmp_path / written[0]).write_text("{}", encoding="utf-8")
-    assert exercises.main(["strip", "--out", str(tmp_path), "--check"]) == 1
+    assert tool.main(["--out", str(tmp_path), "--check"]) == 1
     assert written[0] in capsys.readouterr().out
 
 
-def test_summary_and_attempt_report_not_implemented(capsys):
-    from miniae import gradcheck
-    from miniae.layers import Activation
+def test_tool_takes_the_exercises_folder_and_refuses_one_without_exercises(tmp_path):
+    (tmp_path / INSTRUCTOR[0].name).write_bytes((LESSONS / INSTRUCTOR[0]).read_bytes())
+    assert tool.main([str(tmp_path)]) == 0
+    assert [p.name for p in (tmp_path / "student").glob("*.ipynb")] == [INSTRUCTOR[0].name]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):  # checking an empty folder is an error, not "all up to date"
+        tool.main([str(tmp_path / "empty"), "--check"])
 
+
+def test_the_package_no_longer_makes_student_versions():
+    done = subprocess.run([sys.executable, "-m", "miniae.exercises", "strip", "--check"],
+                          capture_output=True, text=True, cwd=ROOT.parent)
+    assert done.returncode != 0 and "tools/make_student_versions.py" in done.stderr
+
+
+def test_summary_and_attempt_report_not_implemented(capsys):
     class Unwritten(Activation):
         def function(self, x):
             return x
@@ -105,7 +130,6 @@ def test_summary_and_attempt_report_not_implemented(capsys):
             raise NotImplementedError()
 
     exercises.reset()
-    import numpy as np
     report = exercises.check(gradcheck.check_layer(Unwritten(), np.ones((2, 3))), "unwritten")
     assert not report and report.status == "not implemented"
     with exercises.attempt("training"):

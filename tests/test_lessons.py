@@ -1,24 +1,75 @@
-"""Every lesson notebook is committed without outputs and executes top to bottom."""
+"""Every lesson notebook is committed without outputs and executes top to bottom; executing every
+notebook (lessons, exercises, student versions) writes nothing into the installed package, into
+the checkout or beside the notebooks.
+
+Notebooks run once per session (the ``notebook_runs`` fixture of conftest), each in a fresh
+kernel working in a temporary copy of lessons/, so the kernel imports the installed miniae.
+"""
+import os
+
 import nbformat
 import pytest
 
-from notebooks import LESSONS, run_notebook
+from notebooks import EDITABLE, LESSONS, PACKAGE, ROOT, git_status, lesson_notebooks
 
-LESSON_FILES = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
+LESSON_FILES = lesson_notebooks()
 
 
-@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
-def test_lesson_is_committed_without_outputs(path):
-    nb = nbformat.read(str(path), as_version=4)
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_is_committed_without_outputs(relative):
+    nb = nbformat.read(str(LESSONS / relative), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [], f"{path.name} has outputs committed; clear them"
+            assert cell.outputs == [], f"{relative} has outputs committed; clear them"
             assert cell.execution_count is None
 
 
-@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
-def test_lesson_executes(path):
-    nb = run_notebook(path)
+@pytest.mark.notebooks
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_executes(relative, notebook_runs):
+    nb = notebook_runs.get(relative).result()
     assert any(cell.cell_type == "code" and cell.outputs for cell in nb.cells)
     source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     assert "import miniae" in source or "from miniae" in source, "a lesson builds on miniae"
+
+
+@pytest.mark.skipif(os.environ.get("MINIAE_TEST_INSTALLED") != "1",
+                    reason="only where MINIAE_TEST_INSTALLED=1 says the wheel is installed (.ci/run sets it)")
+def test_the_tests_import_the_installed_wheel_not_the_checkout():
+    assert not EDITABLE, f"miniae comes from {PACKAGE}, inside the checkout {ROOT}: the checkout leaks onto sys.path"
+
+
+def failures(runs, attribute):
+    return {run.name: getattr(run, attribute) for run in runs if getattr(run, attribute)}
+
+
+@pytest.mark.notebooks
+def test_notebook_kernels_import_the_miniae_under_test(notebook_runs):
+    runs = [run for run in notebook_runs.all() if run.error is None]
+    wrong = {run.name: run.kernel_miniae for run in runs
+             if run.kernel_miniae is None or not os.path.samefile(os.path.dirname(run.kernel_miniae), PACKAGE)}
+    assert not wrong, f"the tests use {PACKAGE}, but these notebook kernels imported miniae from: {wrong}"
+
+
+@pytest.mark.notebooks
+def test_notebooks_write_nothing_into_the_installed_package(notebook_runs):
+    if EDITABLE:
+        pytest.skip(f"miniae is an editable install ({PACKAGE} is in the checkout); "
+                    "install the wheel (pip install .) to test site-packages")
+    bad = failures(notebook_runs.all(), "package_changes")
+    assert not bad, f"notebooks wrote into the installed package {PACKAGE} or beside it: {bad}"
+
+
+@pytest.mark.notebooks
+def test_notebooks_leave_git_status_of_the_checkout_unchanged(notebook_runs):
+    status, reason = git_status()
+    if status is None:
+        pytest.skip(reason)
+    bad = failures(notebook_runs.all(), "git_changes")
+    assert not bad, f"executing these notebooks changed `git status` of {ROOT}: {bad}"
+
+
+@pytest.mark.notebooks
+def test_notebooks_write_no_file_beside_themselves(notebook_runs):
+    bad = failures(notebook_runs.all(), "copy_changes")
+    assert not bad, f"these notebooks wrote files into (the copy of) lessons/ or next to it: {bad}"
