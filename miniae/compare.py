@@ -3,46 +3,98 @@
 For each code size k: PCA's reconstruction MSE, the linear AE's (trained to convergence; it
 should match PCA), the nonlinear AE's (it can beat PCA), and the largest principal angle
 between the linear AE's subspace and PCA's (small where the eigengap is large).
+The two training recipes it uses, ``train_linear_ae`` and ``train_nonlinear_ae``, live here.
 """
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import pca_figures
+from .datasets import load_digits
+from .io import read_data
+from .models import Autoencoder
+from .optim import Adam
+from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle, ordered_decay_weights
+from .penalties import OrderedWeightDecay, WeightDecay
+from .plot import image_grid, save_figure
 from .threads import one_thread
-from .validation import MiniaeInputError, check_data
+from .train import LearningRateSchedule, fit
+from .validation import MiniaeInputError, check_data, check_positive_int
 
 FIGURES = {
     "pca_vs_ae.png": "lesson 02 / miniae compare-pca (MSE against code size)",
     "pca_vs_ae_reconstructions.png": "lesson 02 / miniae compare-pca (reconstructions at code size 2)",
-    **pca_figures.FIGURES,  # lessons 01 and 02, drawn by pca_figures.make_figures
 }
 
 QUICK_CODE_SIZES = (1, 2, 4, 8)
 
 
+def train_linear_ae(X, k, weight_decay=0.0, ordered_decay=None, epochs=20, full_batch_steps=3000, lr=3e-3,
+                    decay=None, batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
+    """Train ``Autoencoder.linear(d, k)`` on X (n, d) until it really sits at the PCA optimum.
+
+    Recipe: ``epochs`` of minibatch Adam(lr) to get the error down, then ``full_batch_steps``
+    steps of full-batch Adam with lr * decay^t.  The error alone is a weak guide to the
+    subspace (tilting it by theta costs only about gap * sin^2(theta)), so minibatch training
+    turns it slowly; exact, shrinking full-batch steps finish the turn.  The defaults reach a
+    max principal angle below 2 degrees on the digits wherever the relative eigengap is >= 0.1.
+
+    ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)`` (Kunin et al. 2019: the decoder's
+    singular vectors become the principal directions, its rows stay rotated).
+    ``ordered_decay`` adds ``OrderedWeightDecay``: a float strength in (0, 1) (weights from
+    ``pca.ordered_decay_weights``) or the k weights themselves.  Then the decoder's rows turn
+    into the ordered principal directions (Bao et al. 2020).  That turn is driven only by the
+    small differences between the weights, so it needs a step that does not shrink: ``decay``
+    defaults to 1 (constant lr) with ordered decay and to 0.999 otherwise.
+    ``callbacks`` go to both fits (in the second, an epoch is one full-batch step).
+    Returns the model.
+    """
+    X = check_data(X, "X")
+    k = check_positive_int(k, "k")
+    if decay is None:
+        decay = 0.999 if ordered_decay is None else 1.0
+    if model is None:
+        penalties = [WeightDecay(weight_decay)] if weight_decay > 0 else []
+        if ordered_decay is not None:
+            lams = ordered_decay_weights(X, k, ordered_decay) if np.isscalar(ordered_decay) else ordered_decay
+            penalties.append(OrderedWeightDecay(lams))
+        model = Autoencoder.linear(X.shape[1], k, rng=seed, penalties=penalties)
+    callbacks = list(callbacks)
+    if epochs:
+        fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr), callbacks=callbacks)
+    if full_batch_steps:
+        shrink = LearningRateSchedule(lambda step, lr0: lr0 * decay ** step)
+        fit(model, X, epochs=full_batch_steps, batch_size=X.shape[0], optimizer=Adam(lr), shuffle=False,
+            callbacks=[shrink] + callbacks)
+    if verbose:
+        print(f"  linear AE k={k}: MSE {_mse(model, X):.5f}", flush=True)
+    return model
+
+
+def train_nonlinear_ae(X, k, hidden=64, epochs=100, lr=3e-3, batch_size=64, seed=0, verbose=False):
+    """A d-hidden-k-hidden-d ReLU autoencoder trained with minibatch Adam; returns the model.
+
+    The output is a sigmoid when every value of X lies in [0, 1] (e.g. the digits), else linear.
+    """
+    X = check_data(X, "X")
+    k = check_positive_int(k, "k")
+    output = "sigmoid" if X.min() >= 0 and X.max() <= 1 else "identity"
+    model = Autoencoder.mirrored([X.shape[1], hidden, k], activation="relu", output=output, rng=seed)
+    fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr))
+    if verbose:
+        print(f"  nonlinear AE k={k}: MSE {_mse(model, X):.5f}", flush=True)
+    return model
+
+
+def _mse(model, X):
+    return float(np.mean((model.reconstruct(X) - X) ** 2))
+
+
 def load_data(path):
-    """A (n, d) float array from a .npy or .csv file (numbers only, no header)."""
-    path = Path(path)
-    if not path.exists():
-        raise MiniaeInputError(f"--data: no file at {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            data = np.load(path, allow_pickle=False)
-        elif suffix == ".csv":
-            data = np.loadtxt(path, delimiter=",", ndmin=2)
-        else:
-            raise MiniaeInputError(f"--data must be a .npy or .csv file, got {path.name!r}")
-    except MiniaeInputError:
-        raise
-    except ValueError as exc:
-        raise MiniaeInputError(f"--data {path.name}: could not read it as numbers ({exc}); "
-                               "a .csv must hold only numbers separated by commas, no header") from None
-    X = check_data(data, f"--data {path.name}")
+    """A (n, d) float array from a .npy or .csv file (``io.read_data``), with at least 3 rows and 2 columns."""
+    X = read_data(path)
     if X.shape[0] < 3 or X.shape[1] < 2:
-        raise MiniaeInputError(f"--data {path.name} has shape {X.shape}; need at least 3 rows and 2 columns")
+        raise MiniaeInputError(f"--data {Path(path).name} has shape {X.shape}; need at least 3 rows and 2 columns")
     return X
 
 
@@ -52,15 +104,11 @@ def compare(X, code_sizes, quick=False, seed=0, report=print):
     Returns a list of row dicts (k, pca_mse, linear_mse, nonlinear_mse, max_angle, gap) and a
     dict {k: (pca, linear_model, nonlinear_model)}.  ``report`` gets one line per code size.
     """
-    from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle, train_linear_ae, train_nonlinear_ae
-
     with one_thread():
         return _compare(X, code_sizes, quick, seed, report)
 
 
 def _compare(X, code_sizes, quick, seed, report):
-    from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle, train_linear_ae, train_nonlinear_ae
-
     full = PCA(min(X.shape[0] - 1, X.shape[1])).fit(X)
     gaps = eigengaps(full.all_variances_)
     steps, epochs = (600, 30) if quick else (3000, 100)
@@ -71,8 +119,7 @@ def _compare(X, code_sizes, quick, seed, report):
         linear = train_linear_ae(X, k, full_batch_steps=steps, seed=seed)
         nonlinear = train_nonlinear_ae(X, k, epochs=epochs, seed=seed)
         row = {"k": k, "pca_mse": pca.reconstruction_mse(X),
-               "linear_mse": float(np.mean((linear.reconstruct(X) - X) ** 2)),
-               "nonlinear_mse": float(np.mean((nonlinear.reconstruct(X) - X) ** 2)),
+               "linear_mse": _mse(linear, X), "nonlinear_mse": _mse(nonlinear, X),
                "max_angle": max_principal_angle(decoder_subspace(linear), pca.components_.T),
                "gap": float(gaps[k - 1]) if k - 1 < len(gaps) else float("nan")}
         rows.append(row)
@@ -91,9 +138,7 @@ def format_row(row):
 
 def plot_mse_curves(rows, path=None):
     """MSE against code size, one curve each for PCA, the linear AE and the nonlinear AE."""
-    import matplotlib.pyplot as plt
-
-    from .plot import save_figure
+    import matplotlib.pyplot as plt  # lazy, as in miniae.plot: importing miniae never loads pyplot
 
     ks = [r["k"] for r in rows]
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -112,9 +157,7 @@ def plot_mse_curves(rows, path=None):
 
 def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
     """Originals and the three reconstructions at one code size (images if d is a square, else curves)."""
-    import matplotlib.pyplot as plt
-
-    from .plot import save_figure, image_grid
+    import matplotlib.pyplot as plt  # lazy, as in miniae.plot
 
     X = X[:n]
     rows = [X, pca.reconstruct(X), linear.reconstruct(X), nonlinear.reconstruct(X)]
@@ -141,8 +184,7 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true",
                         help=f"code sizes {', '.join(map(str, QUICK_CODE_SIZES))} and shorter training (under 30 s)")
     parser.add_argument("--out", default=None,
-                        help="folder for the figures (default: the repo's figures/ for the full run on the digits, "
-                             "./compare-pca-figures/ with --quick or --data)")
+                        help="folder for the figures (default: ./compare-pca-figures/ in the current folder)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every model (default 0)")
 
 
@@ -164,22 +206,15 @@ def run(args):
     Prints a table (one row per code size, as each finishes): reconstruction MSE of PCA, of
     a linear AE trained to convergence and of a ReLU AE, their ratio, the largest principal
     angle between the linear AE's subspace and PCA's, and the relative eigengap
-    (lambda_k - lambda_k+1) / lambda_k.  Writes pca_vs_ae.png and pca_vs_ae_reconstructions.png.
+    (lambda_k - lambda_k+1) / lambda_k.  Writes pca_vs_ae.png and pca_vs_ae_reconstructions.png
+    into --out (default ./compare-pca-figures/).
     """
-    from .datasets import load_digits
-    from .plot import figure_path
-
     if args.data:
         X, name = load_data(args.data), Path(args.data).name
     else:
         X, name = load_digits()[0], "the digits (1797 x 64, pixels in [0, 1])"
     sizes = code_sizes_for(X, args.max_code, args.quick, args.show_code)
-    if args.out:
-        folder = Path(args.out)
-    elif args.quick or args.data:  # never overwrite the committed full-digits figures with these
-        folder = Path("compare-pca-figures")
-    else:
-        folder = figure_path("x.png").parent
+    folder = Path(args.out or "compare-pca-figures")
     folder.mkdir(parents=True, exist_ok=True)
     print(f"compare-pca on {name}: code sizes {sizes[0]}..{sizes[-1]}{' (quick)' if args.quick else ''}", flush=True)
     print(HEADER, flush=True)
@@ -187,13 +222,15 @@ def run(args):
     rows, models = compare(X, sizes, quick=args.quick, seed=args.seed,
                            report=lambda line: print(line, flush=True))
     print(f"done in {time.perf_counter() - start:.1f}s")
-    for path in write_figures(X, rows, models, folder, show_code=args.show_code if args.show_code in models else sizes[0]):
+    show_code = args.show_code if args.show_code in models else sizes[0]
+    for path in write_figures(X, rows, models, folder, show_code=show_code):
         print(f"wrote {path}")
     return 0
 
 
 def write_figures(X, rows, models, folder, show_code=2):
-    import matplotlib.pyplot as plt
+    """pca_vs_ae.png and pca_vs_ae_reconstructions.png (at code size show_code) into folder; returns their paths."""
+    import matplotlib.pyplot as plt  # lazy, as in miniae.plot
 
     folder = Path(folder)
     paths = [folder / "pca_vs_ae.png", folder / "pca_vs_ae_reconstructions.png"]
@@ -204,14 +241,10 @@ def write_figures(X, rows, models, folder, show_code=2):
 
 
 def make_figures(folder, quick=False):
-    """The two figures of ``miniae compare-pca`` on the digits (seed 0), and every figure of
-    lessons 01 and 02 (``pca_figures.make_figures``, which reuses the code-size-2 nonlinear AE)."""
-    from .datasets import load_digits
+    """The two figures of ``miniae compare-pca`` on the digits (seed 0) into folder; returns their paths.
 
+    ``quick`` runs code sizes 1, 2, 4, 8 with shorter training (a smoke test)."""
     X = load_digits()[0]
     sizes = sorted(set(QUICK_CODE_SIZES) | {2}) if quick else list(range(1, 17))
     rows, models = compare(X, sizes, quick=quick, seed=0, report=lambda line: None)
-    paths = [str(p) for p in write_figures(X, rows, models, folder, show_code=2)]
-    with one_thread():
-        paths += pca_figures.make_figures(folder, quick=quick, nonlinear2=models[2][2])
-    return paths
+    return [str(p) for p in write_figures(X, rows, models, folder, show_code=2)]

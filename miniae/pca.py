@@ -11,8 +11,9 @@ code free; a distinct weight per code unit (``OrderedWeightDecay``) removes it, 
 decoder's rows become the ordered principal directions (Bao et al. 2020).
 """
 import numpy as np
+from scipy.linalg import subspace_angles
 
-from .train import Callback
+from .models import Autoencoder
 from .validation import MiniaeInputError, check_data, check_positive_int
 
 
@@ -92,8 +93,6 @@ def principal_angles(A, B):
     Q_A^T Q_B; returned in decreasing order (largest angle first, as scipy does), min(p, q)
     of them.  0 everywhere means one space contains the other.
     """
-    from scipy.linalg import subspace_angles
-
     A = check_data(A, "A")
     B = check_data(B, "B")
     if A.shape[0] != B.shape[0]:
@@ -141,8 +140,6 @@ def linear_ae_at_optimum(X, k):
 
     It reconstructs exactly as PCA with k components does: mu + (x - mu) V_k V_k^T.
     """
-    from .models import Autoencoder
-
     opt = linear_ae_optimum(X, k)
     model = Autoencoder.linear(opt["W_enc"].shape[0], k)
     model.set_weights({"encoder.0.W": opt["W_enc"], "encoder.0.b": opt["b_enc"],
@@ -154,7 +151,7 @@ def _single_dense(part, what):
     layers = part.dense_layers if hasattr(part, "dense_layers") else []
     if len(layers) != 1 or len(getattr(part, "layers", [])) != 1:
         raise MiniaeInputError(f"{what} must be one Dense layer with no activation (a linear autoencoder "
-                               "from Autoencoder.linear(n_features, k)); got {part!r}")
+                               f"from Autoencoder.linear(n_features, k)); got {part!r}")
     return layers[0]
 
 
@@ -216,33 +213,6 @@ def decoder_directions(model):
     return Vt, S
 
 
-# --------------------------------------------------------------------- training recipes
-class PrincipalAngleLog(Callback):
-    """A fit callback: after every epoch, the max principal angle (degrees) between the
-    decoder's subspace and ``reference`` (k, d) rows; kept in ``self.angles``."""
-
-    def __init__(self, reference):
-        self.reference = np.asarray(reference, dtype=np.float64)
-        self.angles = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.angles.append(max_principal_angle(decoder_subspace(self.model), self.reference.T))
-        return False
-
-
-class DirectionAngleLog(Callback):
-    """A fit callback: after every epoch, the angle (degrees) between each raw decoder row and
-    the same row of ``reference`` (k, d), signs ignored; kept in ``self.angles`` (epochs, k)."""
-
-    def __init__(self, reference):
-        self.reference = np.asarray(reference, dtype=np.float64)
-        self.angles = []
-
-    def on_epoch_end(self, epoch, logs):
-        self.angles.append(direction_angles(linear_ae_weights(self.model)[2], self.reference))
-        return False
-
-
 def ordered_decay_weights(X, k, strength=0.8):
     """Penalty weights for ``OrderedWeightDecay`` on a linear AE of code size k: (k,).
 
@@ -257,91 +227,7 @@ def ordered_decay_weights(X, k, strength=0.8):
     n, d = X.shape
     k = _check_k(k, n, d, name="k")
     if not 0 < strength < 1:
-        raise MiniaeInputError(f"strength must lie strictly between 0 and 1 (lams below the variances), got {strength!r}")
+        raise MiniaeInputError(f"strength must lie strictly between 0 and 1 (lams below the variances), "
+                               f"got {strength!r}")
     mu_k = PCA(k).fit(X).explained_variance_[-1] * (n - 1) / (n * d)
     return strength * mu_k * np.arange(1, k + 1) / k
-
-
-def train_linear_ae(X, k, weight_decay=0.0, ordered_decay=None, epochs=20, full_batch_steps=3000, lr=3e-3,
-                    decay=None, batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
-    """Train ``Autoencoder.linear(d, k)`` on X (n, d) until it really sits at the PCA optimum.
-
-    Recipe: ``epochs`` of minibatch Adam(lr) to get the error down, then ``full_batch_steps``
-    steps of full-batch Adam with lr * decay^t.  The error alone is a weak guide to the
-    subspace (tilting it by theta costs only about gap * sin^2(theta)), so minibatch training
-    turns it slowly; exact, shrinking full-batch steps finish the turn.  The defaults reach a
-    max principal angle below 2 degrees on the digits wherever the relative eigengap is >= 0.1.
-
-    ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)`` (Kunin et al. 2019: the decoder's
-    singular vectors become the principal directions, its rows stay rotated).
-    ``ordered_decay`` adds ``OrderedWeightDecay``: a float strength in (0, 1) (weights from
-    ``ordered_decay_weights``) or the k weights themselves.  Then the decoder's rows themselves
-    turn into the ordered principal directions (Bao et al. 2020).  That turn is driven only by
-    the small differences between the weights, so it needs a step that does not shrink:
-    ``decay`` defaults to 1 (constant lr) with ordered decay and to 0.999 otherwise.
-    Returns the model.
-    """
-    from .models import Autoencoder
-    from .optim import Adam
-    from .penalties import OrderedWeightDecay, WeightDecay
-    from .train import LearningRateSchedule, fit
-
-    X = check_data(X, "X")
-    k = _check_k(k, *X.shape, name="k")
-    if decay is None:
-        decay = 0.999 if ordered_decay is None else 1.0
-    if model is None:
-        penalties = [WeightDecay(weight_decay)] if weight_decay > 0 else []
-        if ordered_decay is not None:
-            lams = (ordered_decay_weights(X, k, ordered_decay) if np.isscalar(ordered_decay)
-                    else ordered_decay)
-            penalties.append(OrderedWeightDecay(lams))
-        model = Autoencoder.linear(X.shape[1], k, rng=seed, penalties=penalties)
-    callbacks = list(callbacks)
-    if epochs:
-        fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr), callbacks=callbacks)
-    if full_batch_steps:
-        schedule = LearningRateSchedule(lambda step, lr0: lr0 * decay ** step)
-        every = max(1, full_batch_steps // 100)
-        fit(model, X, epochs=full_batch_steps, batch_size=X.shape[0], optimizer=Adam(lr), shuffle=False,
-            callbacks=[schedule] + [_Every(cb, every) for cb in callbacks])
-    if verbose:
-        mse = float(np.mean((model.reconstruct(X) - X) ** 2))
-        print(f"  linear AE k={k}: MSE {mse:.5f}", flush=True)
-    return model
-
-
-class _Every(Callback):
-    """Forward on_epoch_end to ``callback`` only every ``every`` epochs (cheap logging of long fits)."""
-
-    def __init__(self, callback, every):
-        self.callback, self.every = callback, every
-
-    def on_train_begin(self):
-        for attr in ("model", "optimizer", "history", "total_epochs"):
-            setattr(self.callback, attr, getattr(self, attr))
-
-    def on_epoch_end(self, epoch, logs):
-        if epoch % self.every == 0:
-            return self.callback.on_epoch_end(epoch, logs)
-        return False
-
-
-def train_nonlinear_ae(X, k, hidden=64, epochs=100, lr=3e-3, batch_size=64, seed=0, verbose=False):
-    """A d-hidden-k-hidden-d ReLU autoencoder trained with minibatch Adam; returns the model.
-
-    The output is a sigmoid when every value of X lies in [0, 1] (e.g. the digits), else linear.
-    """
-    from .models import Autoencoder
-    from .optim import Adam
-    from .train import fit
-
-    X = check_data(X, "X")
-    k = check_positive_int(k, "k")
-    output = "sigmoid" if X.min() >= 0 and X.max() <= 1 else "identity"
-    model = Autoencoder.mirrored([X.shape[1], hidden, k], activation="relu", output=output, rng=seed)
-    fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr))
-    if verbose:
-        mse = float(np.mean((model.reconstruct(X) - X) ** 2))
-        print(f"  nonlinear AE k={k}: MSE {mse:.5f}", flush=True)
-    return model

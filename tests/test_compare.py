@@ -1,11 +1,12 @@
-"""miniae.compare: the compare-pca command, its data loading and its figures."""
+"""miniae.compare: the compare-pca command, its training recipes, its data loading and its figures."""
 
 import numpy as np
 import pytest
 
-from miniae import MiniaeInputError
-from miniae import compare
+from miniae import Callback, MiniaeInputError, compare
+from miniae import pca as P
 from miniae.cli import main
+from miniae.datasets import load_digits
 
 
 def test_quick_command_on_digits_prints_table_and_writes_figures(tmp_path, capsys):
@@ -34,10 +35,11 @@ def test_csv_data_that_is_not_square_images(tmp_path, capsys):
     assert (tmp_path / "figs" / "pca_vs_ae_reconstructions.png").exists()
 
 
-@pytest.mark.parametrize("content,suffix,message", [
-    ("1,2,3\n4,oops,6\n", ".csv", "only numbers"),
-    ("a,b\n1,2\n", ".csv", "no header"),
-    ("1,2\n3,4\n5,6\n", ".txt", ".npy or .csv"),
+@pytest.mark.parametrize("content,suffix,message", [  # io.read_data's messages, and compare's own size check
+    ("1,2,3\n4,oops,6\n", ".csv", "line 2 column 2 is 'oops', not a number"),
+    ("a,b\n1,2\n", ".csv", "header row"),
+    ("1,2\n3,4\n5,6\n", ".json", ".npy or .csv"),
+    ("1,2\n3,4\n", ".csv", "at least 3 rows"),
 ])
 def test_bad_data_files_give_clear_errors(tmp_path, content, suffix, message):
     path = tmp_path / f"bad{suffix}"
@@ -55,7 +57,7 @@ def test_bad_npy_and_missing_file(tmp_path, capsys):
     with pytest.raises(MiniaeInputError, match="numbers"):
         compare.load_data(tmp_path / "words.npy")
     assert main(["compare-pca", "--data", str(tmp_path / "missing.npy")]) == 2
-    assert "no file" in capsys.readouterr().err
+    assert "no data file" in capsys.readouterr().err
 
 
 def test_code_sizes_stay_below_the_feature_count():
@@ -66,9 +68,93 @@ def test_code_sizes_stay_below_the_feature_count():
         compare.code_sizes_for(X, 0, False, 2)
 
 
-
 def test_quick_run_leaves_the_committed_figures_alone(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["compare-pca", "--quick", "--max-code", "1", "--show-code", "1"]) == 0
     assert (tmp_path / "compare-pca-figures" / "pca_vs_ae.png").exists()
     assert "compare-pca-figures" in capsys.readouterr().out
+
+
+def test_make_figures_writes_only_the_commands_two_figures(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "QUICK_CODE_SIZES", (2,))  # one code size is enough here
+    paths = compare.make_figures(tmp_path, quick=True)
+    assert sorted(p.rsplit("/", 1)[-1] for p in paths) == sorted(compare.FIGURES) == [
+        "pca_vs_ae.png", "pca_vs_ae_reconstructions.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(compare.FIGURES)
+
+
+# The training recipes: the numbers the command relies on (digits, fixed seeds).
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()[0]
+
+
+@pytest.fixture(scope="module")
+def digits_pca(digits):
+    return P.PCA(16).fit(digits)
+
+
+_TRAINED = {}
+
+
+def trained_linear_ae(X, k):
+    """train_linear_ae(X, k, seed=0), trained once per test session."""
+    if k not in _TRAINED:
+        _TRAINED[k] = compare.train_linear_ae(X, k, seed=0)
+    return _TRAINED[k]
+
+
+@pytest.mark.parametrize("k", [2, 4, 10])
+def test_linear_ae_reaches_pca(digits, digits_pca, k):
+    model = trained_linear_ae(digits, k)
+    mse = float(np.mean((model.reconstruct(digits) - digits) ** 2))
+    assert mse <= 1.01 * P.PCA(k).fit(digits).reconstruction_mse(digits)
+    angle = P.max_principal_angle(P.decoder_subspace(model), digits_pca.components_[:k].T)
+    assert angle < 2.0
+
+
+def test_trained_basis_is_neither_orthogonal_nor_ordered_but_recoverable(digits, digits_pca):
+    model = trained_linear_ae(digits, 4)
+    W_dec = P.linear_ae_weights(model)[2]
+    gram = W_dec @ W_dec.T
+    assert np.abs(gram - np.diag(np.diag(gram))).max() > 0.05  # the raw basis is not orthogonal
+    directions, variances = P.components_from_linear_ae(model, digits)
+    np.testing.assert_allclose(variances, digits_pca.explained_variance_[:4], rtol=0.02)
+    assert np.all(P.direction_angles(directions, digits_pca.components_[:4]) < 3.0)
+
+
+def test_weight_decay_makes_the_decoder_alone_give_the_directions(digits, digits_pca):
+    model = compare.train_linear_ae(digits, 4, weight_decay=1e-3, seed=0)
+    W_enc, _, W_dec, _ = P.linear_ae_weights(model)
+    np.testing.assert_allclose(W_enc, W_dec.T, atol=1e-3)  # the encoder is the decoder's transpose
+    directions, singular_values = P.decoder_directions(model)  # weights only, no data
+    assert np.all(P.direction_angles(directions, digits_pca.components_[:4]) < 5.0)
+    assert np.all(np.diff(singular_values) < 0)  # ordered like the variances
+    # ...but the raw rows are still rotated (free O): ordered decay fixes that (test_ordered_decay.py)
+    assert P.direction_angles(W_dec, digits_pca.components_[:4]).max() > 10.0
+
+
+def test_train_linear_ae_passes_callbacks_to_both_fits(digits):
+    class Counter(Callback):
+        def __init__(self):
+            self.epochs = 0
+
+        def on_epoch_end(self, epoch, logs):
+            self.epochs += 1
+            return False
+
+    counter = Counter()
+    compare.train_linear_ae(digits[:200], 2, epochs=2, full_batch_steps=3, callbacks=[counter])
+    assert counter.epochs == 5
+
+
+def test_nonlinear_ae_beats_pca_at_code_size_2(digits):
+    model = compare.train_nonlinear_ae(digits, 2, seed=0)
+    mse = float(np.mean((model.reconstruct(digits) - digits) ** 2))
+    assert mse <= 0.75 * P.PCA(2).fit(digits).reconstruction_mse(digits)
+
+
+def test_ordered_decay_as_a_strength_becomes_the_penalty_weights(digits):
+    model = compare.train_linear_ae(digits[:200], 2, ordered_decay=0.8, epochs=1, full_batch_steps=0)
+    (penalty,) = model.penalties
+    np.testing.assert_allclose(penalty.lams, P.ordered_decay_weights(digits[:200], 2, strength=0.8))

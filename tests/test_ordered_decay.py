@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from miniae import Autoencoder, gradcheck
+from miniae import Autoencoder, compare, gradcheck
 from miniae import pca as P
 from miniae.datasets import load_digits
 from miniae.penalties import OrderedWeightDecay
@@ -66,7 +66,7 @@ def test_ordered_decay_makes_the_raw_decoder_rows_the_principal_directions(digit
     k = 4
     reference = P.PCA(k).fit(digits).components_
     lams = P.ordered_decay_weights(digits, k, strength=0.8)
-    model = P.train_linear_ae(digits, k, ordered_decay=lams, seed=0)
+    model = compare.train_linear_ae(digits, k, ordered_decay=lams, seed=0)
     W_dec = P.linear_ae_weights(model)[2]                      # (k, d), no SVD, no data
     rows = P.align_signs(W_dec / np.linalg.norm(W_dec, axis=1, keepdims=True), reference)
     angles = np.degrees(np.arccos(np.clip(np.sum(rows * reference, axis=1), -1, 1)))
@@ -75,10 +75,3 @@ def test_ordered_decay_makes_the_raw_decoder_rows_the_principal_directions(digit
     n, d = digits.shape
     mu = P.PCA(k).fit(digits).explained_variance_ * (n - 1) / (n * d)
     np.testing.assert_allclose(np.linalg.norm(W_dec, axis=1), np.sqrt(1 - lams / mu), rtol=0.01)
-
-
-def test_direction_angle_log_records_one_angle_per_row(digits):
-    log = P.DirectionAngleLog(P.PCA(2).fit(digits).components_)
-    P.train_linear_ae(digits[:200], 2, ordered_decay=0.8, epochs=2, full_batch_steps=0, callbacks=[log])
-    assert np.array(log.angles).shape == (2, 2)
-    assert np.all((np.array(log.angles) >= 0) & (np.array(log.angles) <= 90))
