@@ -8,7 +8,8 @@ from .noise import GaussianNoise, MaskingNoise, SaltPepperNoise
 from .optim import SGD, Momentum, Adam
 from .models import Autoencoder
 from .vae import VAE
-from .pca import PCA, principal_angles, components_from_linear_ae, train_linear_ae
+from .pca import PCA, principal_angles, components_from_linear_ae
+from .compare import train_linear_ae
 from .train import (fit, History, Callback, EarlyStopping, LearningRateSchedule, Progress, KLWarmup, fit_lbfgs,
                     stack, train_greedy)
 from .validation import MiniaeInputError, DivergenceError
