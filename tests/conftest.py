@@ -18,7 +18,7 @@ _RUNS = pytest.StashKey()
 
 
 def pytest_report_header(config):
-    how = "the checkout (editable install)" if EDITABLE else "an installed copy (not the checkout)"
+    how = "the checkout's source (editable install)" if EDITABLE else "an installed copy, not the checkout's source"
     return f"miniae under test: {PACKAGE} -- {how}"
 
 

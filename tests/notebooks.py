@@ -22,7 +22,9 @@ import miniae
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 PACKAGE = Path(miniae.__file__).resolve().parent
-EDITABLE = PACKAGE.is_relative_to(ROOT)  # the tests see the checkout's miniae, not an installed one
+# the tests see the checkout's source folder (an editable install, or the checkout on sys.path), not
+# an installed copy (which may still live under the checkout, in .venv/ for instance)
+EDITABLE = PACKAGE == (ROOT / "miniae").resolve()
 
 # the same name appears in the last cell's output, and that cell is removed again after the run
 _WHERE = "miniae-imported-from:"

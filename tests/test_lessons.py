@@ -36,7 +36,7 @@ def test_lesson_executes(relative, notebook_runs):
 @pytest.mark.skipif(os.environ.get("MINIAE_TEST_INSTALLED") != "1",
                     reason="only where MINIAE_TEST_INSTALLED=1 says the wheel is installed (.ci/run sets it)")
 def test_the_tests_import_the_installed_wheel_not_the_checkout():
-    assert not EDITABLE, f"miniae comes from {PACKAGE}, inside the checkout {ROOT}: the checkout leaks onto sys.path"
+    assert not EDITABLE, f"miniae comes from the checkout's source {PACKAGE}: the checkout leaks onto sys.path"
 
 
 def failures(runs, attribute):
@@ -54,7 +54,7 @@ def test_notebook_kernels_import_the_miniae_under_test(notebook_runs):
 @pytest.mark.notebooks
 def test_notebooks_write_nothing_into_the_installed_package(notebook_runs):
     if EDITABLE:
-        pytest.skip(f"miniae is an editable install ({PACKAGE} is in the checkout); "
+        pytest.skip(f"miniae is an editable install ({PACKAGE} is the checkout's source); "
                     "install the wheel (pip install .) to test site-packages")
     bad = failures(notebook_runs.all(), "package_changes")
     assert not bad, f"notebooks wrote into the installed package {PACKAGE} or beside it: {bad}"
