@@ -2,7 +2,16 @@
 import numpy as np
 import pytest
 
-from miniae.datasets import load_digits, smiley_faces, spectra
+from miniae.datasets import (
+    _grey_sample_photos,
+    downsample_image,
+    image_patches,
+    load_digits,
+    smiley_faces,
+    spectra,
+    whiten_image,
+    zca_whiten,
+)
 
 
 # --------------------------------------------------------------------------- smiley_faces
@@ -119,3 +128,61 @@ def test_digits_split_is_seeded_and_scaled():
     assert X_train.shape[1] == 64 and X_train.min() >= 0 and X_train.max() <= 1
     assert np.array_equal(X_test, load_digits(split="test", seed=0)[0])
     assert len(X_train) + len(X_test) == 1797
+
+
+# --------------------------------------------------------------------------- photo patches and whitening
+def test_image_patches_follow_the_classic_normalisation():
+    patches = image_patches(500, size=8, seed=3)
+    assert patches.shape == (500, 64)
+    assert patches.min() >= 0.1 - 1e-12 and patches.max() <= 0.9 + 1e-12
+    assert abs(np.mean(patches) - 0.5) < 0.01  # each patch's mean was removed, then mapped to 0.5
+    assert np.array_equal(patches, image_patches(500, size=8, seed=3))
+    assert not np.array_equal(patches, image_patches(500, size=8, seed=4))
+
+
+def test_whitened_image_patches_are_deterministic_and_normalised():
+    patches = image_patches(300, seed=2, whiten_images=True, downsample=4)
+    assert patches.shape == (300, 64)
+    assert patches.min() >= 0.1 - 1e-12 and patches.max() <= 0.9 + 1e-12
+    assert np.array_equal(patches, image_patches(300, seed=2, whiten_images=True, downsample=4))
+
+
+def test_zca_whitening_decorrelates_pixels():
+    raw = image_patches(3000, normalize=False, seed=0)
+    white = zca_whiten(raw, epsilon=1e-6)
+    cov = np.cov(white.T)
+    off_diagonal = cov - np.diag(np.diag(cov))
+    assert np.abs(off_diagonal).max() < 0.05 * np.diag(cov).mean()
+    assert np.abs(np.corrcoef(raw.T)[0, 1]) > 0.5  # neighbouring pixels of a photo are correlated
+
+
+def test_downsample_image_averages_blocks():
+    image = np.arange(7 * 9, dtype=np.float64).reshape(7, 9)
+    small = downsample_image(image, 3)
+    assert small.shape == (2, 3)
+    assert small[1, 2] == pytest.approx(image[3:6, 6:9].mean())
+    with pytest.raises(ValueError, match="downsample"):
+        downsample_image(image, 0)
+
+
+def test_whitening_whole_images_flattens_their_spectrum():
+    """A photo's power falls steeply with frequency; after whiten_image the mid and high bands
+    carry comparable power, and neighbouring pixels are far less correlated."""
+    photo = _grey_sample_photos()[0]
+    white = whiten_image(photo)
+    assert white.shape == photo.shape
+    assert abs(white.mean()) < 1e-8 and white.std() == pytest.approx(1.0)
+
+    def band_power(image, low, high):
+        power = np.abs(np.fft.fft2(image - image.mean())) ** 2
+        f = np.sqrt(np.fft.fftfreq(image.shape[0])[:, None] ** 2 + np.fft.fftfreq(image.shape[1])[None, :] ** 2)
+        return power[(f >= low) & (f < high)].mean()
+
+    ratio_photo = band_power(photo, 0.02, 0.04) / band_power(photo, 0.2, 0.3)
+    ratio_white = band_power(white, 0.02, 0.04) / band_power(white, 0.2, 0.3)
+    assert ratio_photo > 30 and ratio_white < 3, (ratio_photo, ratio_white)
+
+    def neighbours(image):
+        return np.corrcoef(image[:, :-1].ravel(), image[:, 1:].ravel())[0, 1]
+
+    assert neighbours(photo) > 0.8 and neighbours(white) < 0.5, (neighbours(photo), neighbours(white))
