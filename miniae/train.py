@@ -340,8 +340,6 @@ def stack(shallow_models, loss="mse", penalties=(), noise=None, rng=None):
     Each shallow model keeps its own weights (the deep one gets copies), so fine-tuning the
     deep model leaves the pretrained layers untouched for comparison.
     """
-    import copy
-
     shallow_models = list(shallow_models)
     if not shallow_models:
         raise ValueError("stack needs at least one shallow autoencoder")
