@@ -5,8 +5,18 @@ Each sub-command is a function ``cmd_NAME(args)`` returning an exit code, regist
 """
 import argparse
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
+from sklearn.decomposition import PCA
+
+from . import compare, datasets, figures, gradcheck, io, layers, losses, noise, penalties
+from .models import Autoencoder
+from .optim import Adam
+from .train import fit
+from .vae import VAE
+from .validation import MiniaeInputError, check_data
 
 
 def _describe(model):
@@ -21,11 +31,6 @@ def _describe(model):
 
 def cmd_gradcheck(args):
     """Gradient-check every built-in layer, loss and penalty and a whole model; print the tables."""
-    from . import gradcheck, layers, losses, penalties
-    from .models import Autoencoder
-    from .noise import MaskingNoise
-    from .vae import VAE
-
     rng = np.random.default_rng(args.seed)
     reports = []
     reports.append(gradcheck.check_layer(layers.Dense(5, 3, rng=rng), rng.standard_normal((4, 5))))
@@ -43,7 +48,7 @@ def cmd_gradcheck(args):
         Autoencoder.mirrored([6, 3], activation="sigmoid", code_activation="sigmoid",
                              penalties=[penalties.Contractive(0.1)], rng=rng),
         Autoencoder.linear(6, 3, penalties=[penalties.OrderedWeightDecay([0.01, 0.02, 0.03])], rng=rng),
-        Autoencoder.mirrored([6, 4, 2], activation="softplus", noise=MaskingNoise(0.3), rng=rng),
+        Autoencoder.mirrored([6, 4, 2], activation="softplus", noise=noise.MaskingNoise(0.3), rng=rng),
         VAE.mirrored([6, 5, 2], activation="tanh", likelihood="bernoulli", rng=rng),
         VAE.mirrored([6, 5, 2], activation="tanh", likelihood="gaussian", rng=rng),
     ]
@@ -62,27 +67,18 @@ def cmd_gradcheck(args):
 # ----------------------------------------------------------------- miniae train
 KINDS = ("ae", "sparse", "denoising", "contractive", "vae")
 
-# --data NAME -> the loader in miniae.datasets (those not there yet give a clear error)
+# --data NAME -> the loader in miniae.datasets
 DATASETS = {"digits": "load_digits", "faces": "smiley_faces", "spectra": "spectra", "patches": "image_patches"}
 
 
 def load_training_data(source, seed, n_samples=2000):
     """--data: a dataset name (see DATASETS) or the path of a .npy/.csv file -> X (n, d), float64."""
-    from . import datasets
-    from .io import read_data
-    from .validation import MiniaeInputError, check_data
-
     if source not in DATASETS:
-        from pathlib import Path
-
         if not Path(source).suffix and not Path(source).exists():
             raise MiniaeInputError(f"--data {source!r} is neither a dataset ({', '.join(DATASETS)}) "
                                    "nor a .npy/.csv file path")
-        return read_data(source)
-    loader = getattr(datasets, DATASETS[source], None)
-    if loader is None:
-        raise MiniaeInputError(f"--data {source} needs miniae.datasets.{DATASETS[source]}, which this version "
-                               "of miniae does not have yet; use --data digits or a .npy/.csv path")
+        return io.read_data(source)
+    loader = getattr(datasets, DATASETS[source])
     if source == "digits":
         X = loader()[0]
     else:
@@ -92,37 +88,11 @@ def load_training_data(source, seed, n_samples=2000):
     return check_data(X.reshape(len(X), -1), f"the {source} data")
 
 
-def check_kind_available(kind):
-    """Refuse, with a clear message, a KIND whose module is not in this installation yet."""
-    import importlib
-
-    from .validation import MiniaeInputError
-
-    needs = {"vae": ("miniae.vae", "VAE"), "contractive": ("miniae.penalties", "Contractive")}
-    if kind not in needs:
-        return
-    module_name, name = needs[kind]
-    try:
-        found = hasattr(importlib.import_module(module_name), name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        found = False
-    if not found:
-        raise MiniaeInputError(f"miniae train {kind} needs {module_name}.{name}, which this version of miniae "
-                               "does not have yet; try KIND ae, sparse or denoising")
-
-
 def build_model(kind, n_features, args, X):
     """The model that ``miniae train KIND`` trains, seeded by --seed."""
-    from . import noise, penalties
-    from .models import Autoencoder
-
     hidden = [args.hidden] if args.hidden else []
     sizes = [n_features, *hidden, args.code_size]
     if kind == "vae":
-        from .vae import VAE
-
         in_unit_interval = X.min() >= 0 and X.max() <= 1
         return VAE.mirrored(sizes, activation="relu", likelihood="bernoulli" if in_unit_interval else "gaussian",
                             rng=args.seed)
@@ -145,13 +115,8 @@ def split_train_test(X, seed, test_fraction=0.2):
 def cmd_train(args):
     """Train one kind of autoencoder on a dataset or a .npy/.csv file, print progress and
     final metrics (with PCA of the same code size for reference), and optionally save it."""
-    import time
-
-    from . import io
-    from .optim import Adam
-    from .train import fit
-
-    check_kind_available(args.kind)
+    if args.out:
+        check_output_path(args.out, args.data, args.force)
     X = load_training_data(args.data, args.seed)
     X_train, X_test = split_train_test(X, args.seed)
     model = build_model(args.kind, X.shape[1], args, X_train)
@@ -169,8 +134,6 @@ def cmd_train(args):
     if len(X_test):
         print(f"  test MSE {mse(X_test):.5g}", end="")
         if args.code_size <= min(X_train.shape):
-            from sklearn.decomposition import PCA
-
             pca = PCA(args.code_size).fit(X_train)
             pca_mse = float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
             print(f"  (PCA with {args.code_size} components: test MSE {pca_mse:.5g})", end="")
@@ -178,6 +141,16 @@ def cmd_train(args):
     if args.out:
         print(f"saved to {io.save(model, args.out)}")
     return 0
+
+
+def check_output_path(out, data, force):
+    """Refuse an --out that is the input data, or an existing file without --force."""
+    out_path = Path(out)
+    if Path(data).exists() and out_path.exists() and out_path.resolve() == Path(data).resolve():
+        raise MiniaeInputError(f"--out {out!r} is the --data file: saving would replace your data with a model; "
+                               "choose another --out")
+    if out_path.exists() and not force:
+        raise MiniaeInputError(f"--out {out!r} already exists; pass --force to overwrite it or choose another path")
 
 
 def _positive_int(text):
@@ -221,27 +194,22 @@ def add_train_arguments(p):
                    help="denoising: fraction of inputs masked to 0 (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights, split and shuffling (default 0)")
     p.add_argument("--out", default=None, help="save the trained model to this .npz file")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
 
 
 # Sub-commands that live in their own module: name -> (module, help).  Each module defines
 # ``add_arguments(parser)`` and ``run(args) -> exit code``.
 MODULE_COMMANDS = {
-    "compare-pca": ("miniae.compare", "linear AE, PCA and a nonlinear AE side by side (the main tour)"),
-    "figures": ("miniae.figures", "regenerate every PNG in figures/"),
+    "compare-pca": (compare, "linear AE, PCA and a nonlinear AE side by side (the main tour)"),
+    "figures": (figures, "regenerate the README's figures by executing the lessons"),
 }
 
 
 def build_parser():
-    import importlib
-
     parser = argparse.ArgumentParser(prog="miniae", description="Autoencoders from scratch in NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in MODULE_COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
+    for name, (module, help_text) in MODULE_COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=module.run.__doc__)
         module.add_arguments(p)
         p.set_defaults(func=module.run)

@@ -23,6 +23,7 @@ from .noise import GaussianNoise
 from .optim import OPTIMIZERS
 from .penalties import L1Sparsity, WeightDecay
 from .train import fit
+from .vae import VAE
 from .validation import MiniaeInputError, check_positive_int
 
 
@@ -204,8 +205,6 @@ class VAETransformer(_ModelTransformer):
         self.verbose = verbose
 
     def _build(self, n_features, rng):
-        from .vae import VAE
-
         code_size = check_positive_int(self.code_size, "code_size")
         if self.likelihood not in ("gaussian", "bernoulli"):
             raise MiniaeInputError(f"likelihood must be 'gaussian' or 'bernoulli', got {self.likelihood!r}")

@@ -1,58 +1,77 @@
-"""``miniae figures``: regenerate every PNG in figures/ from code, with fixed seeds.
+"""``miniae figures``: regenerate the README's figures from the code the lessons run.
 
-Figures are drawn by the modules that own the experiment behind them.  Each module in
-FIGURE_SOURCES defines
-
-    FIGURES = {"file.png": "which lesson or command it belongs to", ...}
-    make_figures(folder, quick=False) -> list of written paths
-
-so the same code draws a figure for the README, for a lesson and for this command.
+The lessons draw every figure in their own cells and hand it to
+``miniae.plot.export_figure(fig, name)``, which writes a PNG only when the environment
+variable MINIAE_FIGURE_DIR names a folder.  This command sets it and executes every lesson
+notebook top to bottom (nbclient, from the ``[lessons]`` extra), then draws the two figures
+of ``miniae compare-pca``.  So a figure in the README is always what a lesson shows.
+Run in a checkout, ``miniae figures --force`` rewrites the checkout's ``figures/``.
 """
-import importlib
+import os
 import time
 from pathlib import Path
 
-FIGURE_SOURCES = [
-    "miniae.compare",        # linear AE vs PCA (lessons 01-02, miniae compare-pca)
-    "miniae.regularized",    # sparse, denoising, contractive (lessons 03-05)
-    "miniae.vae_figures",    # the variational autoencoder (lesson 06)
-    "miniae.applications",   # latent space, anomalies, spectra (lessons 07-08)
-]
-
-
-def available_sources():
-    """The figure modules that exist in this installation, imported."""
-    modules = []
-    for name in FIGURE_SOURCES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+from . import compare
+from .threads import one_thread
+from .validation import MiniaeInputError
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", default=None, help="folder to write to (default: the repo's figures/)")
-    parser.add_argument("--quick", action="store_true", help="smaller, faster versions (for a smoke test)")
-    parser.add_argument("--only", default=None, help="only the source modules whose name contains this")
+    parser.add_argument("--lessons", default="lessons",
+                        help="folder holding the lesson notebooks 01_*.ipynb ... (default ./lessons)")
+    parser.add_argument("--out", default="figures", help="folder to write the PNGs into (default ./figures)")
+    parser.add_argument("--only", default=None, help="only the lessons whose file name contains this")
+    parser.add_argument("--force", action="store_true", help="overwrite PNGs that already exist in --out")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per notebook cell (default 900)")
+
+
+def lesson_notebooks(folder, only=None):
+    folder = Path(folder)
+    notebooks = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise MiniaeInputError(f"--lessons {str(folder)!r} holds no lesson notebooks (01_*.ipynb, ...); "
+                               "pass the folder of the course's lessons")
+    return [path for path in notebooks if only is None or only in path.name]
+
+
+def execute_notebook(path, timeout):
+    """Run the notebook at path top to bottom in a fresh kernel, in its own folder; nothing is saved."""
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError:  # an optional dependency: the [lessons] extra
+        raise MiniaeInputError("miniae figures executes the lessons and needs nbclient: "
+                               "pip install 'miniae[lessons]'") from None
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
 
 
 def run(args):
-    """Regenerate every figure (or those of one source with --only) and say where each belongs."""
-    from .plot import figure_path
-    from .threads import one_thread
-
-    folder = Path(args.out) if args.out else figure_path("x.png").parent
-    folder.mkdir(parents=True, exist_ok=True)
-    for module in available_sources():
-        if args.only and args.only not in module.__name__:
-            continue
-        start = time.perf_counter()
+    """Execute the lessons with MINIAE_FIGURE_DIR set, then draw compare-pca's figures; list what was written."""
+    out = Path(args.out)
+    notebooks = lesson_notebooks(args.lessons, args.only)
+    existing = sorted(p.name for p in out.glob("*.png")) if out.is_dir() else []
+    if existing and not args.force:
+        raise MiniaeInputError(f"{out} already holds {len(existing)} PNG files ({', '.join(existing[:3])}, ...); "
+                               "pass --force to overwrite them or --out to write elsewhere")
+    out.mkdir(parents=True, exist_ok=True)
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    previous = os.environ.get("MINIAE_FIGURE_DIR")
+    os.environ["MINIAE_FIGURE_DIR"] = str(out.resolve())  # the kernels inherit it
+    try:
+        for path in notebooks:
+            start = time.perf_counter()
+            execute_notebook(path, args.timeout)
+            print(f"{path.name:<40} executed in {time.perf_counter() - start:.0f}s", flush=True)
+    finally:
+        if previous is None:
+            del os.environ["MINIAE_FIGURE_DIR"]
+        else:
+            os.environ["MINIAE_FIGURE_DIR"] = previous
+    if args.only is None:
         with one_thread():  # the same bits on any machine (see miniae.threads)
-            paths = module.make_figures(folder, quick=args.quick)
-        for path in paths:
-            where = module.FIGURES.get(Path(path).name, "")
-            print(f"{Path(path).name:<40} {where}")
-        print(f"  ({module.__name__}: {time.perf_counter() - start:.1f}s)", flush=True)
+            compare.make_figures(out)
+    written = sorted(p.name for p in out.glob("*.png") if before.get(p.name) != p.stat().st_mtime_ns)
+    print(f"{len(written)} figures written to {out}: {', '.join(written)}")
     return 0

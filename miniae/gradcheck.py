@@ -33,6 +33,8 @@ common mistake (transposed, sign, a missing 1/N, a factor 2, no batch sum).  Cod
 raises NotImplementedError gives a "not implemented yet" report instead of a traceback.
 This module measures; miniae.diagnose words what the measurements mean.
 """
+import inspect
+
 import numpy as np
 
 from .diagnose import diagnose, explain_error, input_candidates, kink_notes, replaced_grads_notes  # noqa: F401
@@ -76,7 +78,6 @@ def numerical_gradient(f, x, h=TEXTBOOK_H, indices=None, order=2):
 
 
 def _takes_argument(f):
-    import inspect
     try:
         params = [p for p in inspect.signature(f).parameters.values()
                   if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -23,6 +23,8 @@ import numpy as np
 
 from . import layers, losses, noise, penalties
 from .layers import Activation, Dense, Sequential
+from .models import Autoencoder
+from .vae import VAE
 from .validation import MiniaeInputError, check_data
 
 FORMAT = "miniae-model"
@@ -120,8 +122,6 @@ def build_rng(state):
 # ------------------------------------------------------------------ models
 def describe_model(model):
     """The JSON-able description of a model: everything but the weights."""
-    from .models import Autoencoder
-
     description = {"format": FORMAT, "version": VERSION, "kind": type(model).__name__,
                    "dtype": np.dtype(model.dtype).name, "config": dict(model.config),
                    "rng": describe_rng(model.rng)}
@@ -134,8 +134,7 @@ def describe_model(model):
             noise=None if model.noise is None else _describe_configurable(model.noise, noise, "noise"),
         )
         return description
-    vae_class = _vae_class()
-    if vae_class is not None and isinstance(model, vae_class):
+    if isinstance(model, VAE):
         description.update(
             body=describe_layer(model.body),
             mu_head=describe_layer(model.mu_head),
@@ -148,22 +147,10 @@ def describe_model(model):
     raise MiniaeInputError(f"miniae.io can save an Autoencoder or a VAE, got {type(model).__name__}")
 
 
-def _vae_class():
-    try:
-        from .vae import VAE
-    except ModuleNotFoundError as exc:
-        if exc.name != "miniae.vae":
-            raise
-        return None
-    return VAE
-
-
 def build_model(description):
     """A fresh model with the architecture of ``description`` (weights still random)."""
     kind, dtype = description["kind"], np.dtype(description["dtype"])
     if kind == "Autoencoder":
-        from .models import Autoencoder
-
         model = Autoencoder(
             build_layer(description["encoder"], dtype),
             build_layer(description["decoder"], dtype),
@@ -174,12 +161,9 @@ def build_model(description):
                    else _build_configurable(description["noise"], noise, noise.Noise, "noise")),
         )
     elif kind == "VAE":
-        vae_class = _vae_class()
-        if vae_class is None:
-            raise ModelFileError("the file holds a VAE but this miniae has no miniae.vae; upgrade miniae")
         parts = [build_layer(description[part], dtype) for part in ("body", "mu_head", "logvar_head", "decoder")]
         likelihood = description["likelihood"]
-        model = vae_class(*parts, likelihood=likelihood["likelihood"], beta=description["beta"],
+        model = VAE(*parts, likelihood=likelihood["likelihood"], beta=description["beta"],
                           output_std=likelihood.get("output_std", 1.0))
     else:
         raise ModelFileError(f"the file holds a model of unknown kind {kind!r}")

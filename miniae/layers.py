@@ -4,19 +4,15 @@ Every layer follows one contract (row vectors, batch first)::
 
     y  = layer.forward(x)    # x: (batch, n_in)  -> y: (batch, n_out); keeps what backward needs
     dx = layer.backward(dy)  # dy = dL/dy        -> dx = dL/dx; fills layer.grads
-    layer.backward_params(dy)  # the same grads, no dx: for a first layer, whose input is the data
 
 ``layer.params`` and ``layer.grads`` are dicts with the same keys and shapes. Backward
-writes the gradients *into* the arrays of ``layer.grads`` (never replaces them), so an
-optimizer may hold on to them from step to step.
-
-Speed without a second code path: each line below is the plain formula, written so that
-it makes no avoidable temporary array (``y += b`` rather than ``y = y + b``) and keeps the
-input's dtype (a float32 model never silently computes in float64).  The rule for memory:
-every array a layer *returns* is new and belongs to the caller (``encode`` may keep it);
-only the ``grads`` arrays are reused, overwritten by every backward.
+writes the gradients *into* the arrays of ``layer.grads`` (``self.grads["W"][...] = ...``,
+never a new array): inside a model they are slices of the model's one flat gradient
+vector, which the optimizer reads.  Every line keeps the input's dtype, so a float32 model
+never silently computes in float64.
 """
 import numpy as np
+from scipy.special import expit
 
 
 class Layer:
@@ -33,23 +29,6 @@ class Layer:
     def backward(self, dy):
         """dy: (batch, n_out) = dL/dy -> dx: (batch, n_in) = dL/dx; fills self.grads."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented yet")
-
-    def backward_params(self, dy):
-        """dy: (batch, n_out) -> None; fills self.grads like backward, without computing dL/dx.
-
-        For a layer whose input is the data: nobody needs the gradient with respect to the
-        data, and for a Dense layer it costs a matrix product as big as the other two.
-        Models call this on their first layer.  This default runs backward and drops dx;
-        Dense and Sequential skip the work.
-        """
-        self.backward(dy)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # A subclass that rewrites backward but not backward_params (a layer with a deliberate
-        # bug, a student's version) must not inherit a shortcut that bypasses its backward.
-        if "backward" in cls.__dict__ and "backward_params" not in cls.__dict__:
-            cls.backward_params = Layer.backward_params
 
     def __call__(self, x):
         return self.forward(x)
@@ -98,6 +77,7 @@ class Dense(Layer):
         self.params = {"W": W.astype(dtype), "b": np.zeros(n_out, dtype=dtype)}
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         self.x = None
+        self.input_grad = True  # False: backward skips dL/dx (see backward)
 
     @property
     def n_in(self):
@@ -110,30 +90,23 @@ class Dense(Layer):
     def forward(self, x):
         """x: (batch, n_in) -> y = x @ W + b: (batch, n_out)."""
         self.x = x
-        y = x @ self.params["W"]
-        y += self.params["b"]  # in place: no second (batch, n_out) array
-        return y
+        return x @ self.params["W"] + self.params["b"]
 
     def backward(self, dy):
-        """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out), b (n_out,)."""
-        Dense.backward_params(self, dy)  # dL/dW and dL/db (below; Dense's own, even in a subclass)
+        """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out) and b (n_out,).
+
+        Returns None when ``input_grad`` is False: a model sets that on its first layer,
+        whose input is the data, since nobody uses the gradient with respect to the data
+        (scikit-learn's and PyTorch's backprop skip it too; it is a product as big as dW).
+        """
+        # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
+        self.grads["W"][...] = self.x.T @ dy
+        # b is added to every row, so its gradient sums dy over the batch
+        self.grads["b"][...] = dy.sum(axis=0)
+        if not self.input_grad:
+            return None
         # d/dx of x @ W is dy @ W^T
         return dy @ self.params["W"].T
-
-    def backward_params(self, dy):
-        """dy: (batch, n_out) -> None; writes grads W = x^T dy (n_in, n_out) and b = 1^T dy (n_out,)."""
-        # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
-        np.matmul(self.x.T, dy, out=self.grads["W"])
-        # b is added to every row, so its gradient sums dy over the batch: 1^T dy, computed
-        # as a product with a vector of ones (one BLAS call, faster than dy.sum(axis=0))
-        np.matmul(self._ones(dy.shape[0], dy.dtype), dy, out=self.grads["b"])
-
-    def _ones(self, n, dtype):
-        """A vector of n ones, kept from step to step (remade when the batch size changes)."""
-        ones = getattr(self, "_ones_vector", None)
-        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
-            ones = self._ones_vector = np.ones(n, dtype=dtype)
-        return ones
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
@@ -235,11 +208,8 @@ class LeakyReLU(Activation):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) written as (1 + tanh(x/2)) / 2: same value, never overflows."""
-    y = np.tanh(x * 0.5)
-    y += 1
-    y *= 0.5
-    return y
+    """1 / (1 + exp(-x)), by SciPy's ``expit``: never overflows, exact in both tails."""
+    return expit(x)
 
 
 class Sigmoid(Activation):
@@ -353,13 +323,6 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
         return dy
-
-    def backward_params(self, dy):
-        """dy: (batch, n_out) -> None: backward, with the first layer told its input is the data."""
-        for layer in reversed(self.layers[1:]):
-            dy = layer.backward(dy)
-        if self.layers:
-            self.layers[0].backward_params(dy)
 
     def named_parameters(self, prefix=""):
         out = []

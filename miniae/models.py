@@ -33,9 +33,71 @@ def dense_stack(dims, activation, last_activation, init, rng, dtype):
     return Sequential(*layers)
 
 
+def leaf_layers(part):
+    """The layers inside ``part`` in order, Sequentials opened up: [Dense, ReLU, Dense, ...]."""
+    if isinstance(part, Sequential):
+        return [leaf for layer in part.layers for leaf in leaf_layers(layer)]
+    return [part]
+
+
 class Model:
-    """What every miniae model shares: its weights by name, copied out and back, and the
-    per-sample reconstruction error.  Subclasses define named_parameters, validate, reconstruct."""
+    """What every miniae model shares: one flat parameter vector, its weights by name, and the
+    per-sample reconstruction error.
+
+    ``model.theta`` holds every parameter of the model in one vector and ``model.grad`` its
+    gradient: each layer's ``W`` and ``b`` are slices of them, reshaped (views, not copies),
+    so ``loss_and_grads`` fills ``grad`` through the layers and an optimizer updates ``theta``
+    with its textbook formulas on one vector (the theta of the UFLDL tutorial).  Subclasses
+    define ``parts()``, ``validate`` and ``reconstruct``, and call ``self.gather_parameters()``
+    once their parts exist.
+    """
+
+    def parts(self):
+        """[(prefix, part), ...]: the objects holding ``params``/``grads`` dicts, in order."""
+        raise NotImplementedError
+
+    def gather_parameters(self):
+        """Make ``theta`` and ``grad`` and turn every layer's params and grads into views of them.
+
+        The layers' current values are copied into theta; grad starts at zero.  The first
+        layer that reads the data is told not to compute dL/dx (``input_grad = False``).
+        """
+        leaves, seen = [], set()
+        for _, part in self.parts():
+            for leaf in leaf_layers(part):
+                if id(leaf) not in seen:  # a layer used twice owns one slice
+                    seen.add(id(leaf))
+                    leaves.append(leaf)
+        values = [value for leaf in leaves for value in leaf.params.values()]
+        dtype = values[0].dtype if values else np.dtype(np.float64)
+        size = sum(value.size for value in values)
+        self.theta = np.empty(size, dtype=dtype)
+        self.grad = np.zeros(size, dtype=dtype)
+        start = 0
+        for leaf in leaves:
+            for key, value in list(leaf.params.items()):
+                stop = start + value.size
+                self.theta[start:stop] = value.ravel()
+                leaf.params[key] = self.theta[start:stop].reshape(value.shape)
+                leaf.grads[key] = self.grad[start:stop].reshape(value.shape)
+                start = stop
+        for leaf in leaves:
+            if hasattr(leaf, "input_grad"):
+                leaf.input_grad = leaf is not self.first_layer()
+
+    def first_layer(self):
+        """The layer that reads the data (its dL/dx is never needed), or None."""
+        return None
+
+    def __setstate__(self, state):
+        # copy.deepcopy and pickle copy each array on its own: gather them into a new theta
+        self.__dict__.update(state)
+        self.gather_parameters()
+
+    def named_parameters(self):
+        """[(name, value, grad), ...]: every parameter, as views into theta and grad."""
+        return [(prefix + name, value, grad) for prefix, part in self.parts()
+                for name, value, grad in part.named_parameters(prefix="")]
 
     def get_weights(self):
         """A copy of every parameter, by name (for early stopping and divergence recovery)."""
@@ -45,6 +107,15 @@ class Model:
         """Copy values from ``get_weights()`` back into the parameters, in place."""
         for name, value, _ in self.named_parameters():
             value[...] = weights[name]
+
+    def astype(self, dtype):
+        """Convert every parameter (and gradient) to ``dtype`` in place; returns self."""
+        for _, part in self.parts():
+            part.astype(dtype)
+        self.gather_parameters()
+        if self.config:
+            self.config["dtype"] = np.dtype(dtype).name
+        return self
 
     def reconstruction_error(self, X):
         """Per-sample mean squared error between X and its reconstruction: (n,)."""
@@ -79,6 +150,14 @@ class Autoencoder(Model):
         self.rng = np.random.default_rng(rng)
         self.last_terms = {}
         self.config = {}  # filled by builders; miniae.io stores it
+        self.gather_parameters()  # model.theta, model.grad: every W and b is a slice of them
+
+    def parts(self):
+        return [("encoder.", self.encoder), ("decoder.", self.decoder)]
+
+    def first_layer(self):
+        leaves = leaf_layers(self.encoder)
+        return leaves[0] if leaves else None
 
     # ----------------------------------------------------------------- builders
     @classmethod
@@ -135,7 +214,7 @@ class Autoencoder(Model):
             if penalty.on == "code":
                 terms[penalty.name] = penalty.forward(code)
                 grad_code = grad_code + penalty.backward()
-        self.encoder.backward_params(grad_code)  # dL/dX of the data is never used: not computed
+        self.encoder.backward(grad_code)  # its first layer skips dL/dX: the data's gradient is never used
         for penalty in self.penalties:
             if penalty.on == "params":
                 terms[penalty.name] = penalty.forward(self, x_in)
@@ -154,15 +233,10 @@ class Autoencoder(Model):
                 terms[penalty.name] = penalty.forward(self, X)
         return terms
 
-    def named_parameters(self):
-        """[(name, value, grad), ...]: encoder.* then decoder.*; optimizers update value in place."""
-        return self.encoder.named_parameters("encoder.") + self.decoder.named_parameters("decoder.")
-
     # ----------------------------------------------------------------- using it
     @property
     def dtype(self):
-        params = self.named_parameters()
-        return params[0][1].dtype if params else np.dtype(np.float64)
+        return self.theta.dtype
 
     @property
     def n_features(self):
@@ -193,14 +267,6 @@ class Autoencoder(Model):
     def reconstruct(self, X):
         """X: (n, n_features) -> g(f(X)): (n, n_features).  No noise."""
         return self.loss.output(self.decoder.forward(self.encoder.forward(self.validate(X))))
-
-    def astype(self, dtype):
-        """Convert every parameter (and gradient) to ``dtype`` in place; returns self."""
-        self.encoder.astype(dtype)
-        self.decoder.astype(dtype)
-        if self.config:
-            self.config["dtype"] = np.dtype(dtype).name
-        return self
 
     def __repr__(self):
         parts = [f"encoder={self.encoder!r}", f"decoder={self.decoder!r}", f"loss={self.loss!r}"]

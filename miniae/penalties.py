@@ -13,6 +13,8 @@ Each penalty has a short ``name`` used to report its term separately in a Histor
 """
 import numpy as np
 
+from .layers import Activation, Dense, Identity
+
 
 class Penalty:
     on = "code"
@@ -221,8 +223,6 @@ class Contractive(Penalty):
     @staticmethod
     def encoder_parts(model):
         """(dense, activation) of a one-layer encoder; activation is Identity when there is none."""
-        from .layers import Activation, Dense, Identity
-
         encoder = model.encoder
         layers = list(getattr(encoder, "layers", [encoder]))
         ok = (1 <= len(layers) <= 2 and isinstance(layers[0], Dense)

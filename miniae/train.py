@@ -164,10 +164,51 @@ def evaluate(model, X, batch_size=1024):
     return {"loss": sum(terms.values()), **terms}
 
 
-# An epoch loss more than DIVERGENCE_FACTOR * max(|best|, 1e-3) above the best one means
-# divergence (the floor keeps a loss that starts near 0, e.g. on data scaled to 1e-12,
-# from being called diverged for a growth that is still tiny in absolute terms).
-DIVERGENCE_FACTOR = 1e3
+class Divergence:
+    """Watches a fit for divergence, so the loop itself stays four lines.
+
+    * A batch loss that is NaN or inf: the model gets back the weights it had at the start of
+      the epoch (always finite) and fit stops with a DivergenceError naming the epoch.
+    * An epoch's mean loss more than ``FACTOR * max(|best|, 1e-3)`` above the best one so far
+      (Adam's bounded steps can blow a model up without ever reaching NaN): the model gets back
+      the weights of the best epoch (epoch 0: those it started with).
+    * Weights that became non-finite in the last step of an epoch (its loss was still finite):
+      treated like a non-finite loss.
+    So fit never returns a model with non-finite weights.
+    """
+
+    FACTOR = 1e3
+
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.best_loss, self.best_epoch, self.best_theta = math.inf, 0, model.theta.copy()
+
+    def start_epoch(self):
+        self.epoch_start_theta = self.model.theta.copy()
+
+    def check_batch(self, loss, epoch, row):
+        if not math.isfinite(loss):
+            self._give_up(f"the training loss became {loss} in epoch {epoch} (batch starting at row {row})",
+                          self.epoch_start_theta,
+                          f"the start of epoch {epoch}")
+        if self.best_loss == math.inf:  # the untrained model's loss on the first batch
+            self.best_loss = loss
+
+    def check_epoch(self, loss, epoch):
+        if not np.all(np.isfinite(self.model.theta)):
+            self._give_up(f"the weights became non-finite in epoch {epoch}", self.epoch_start_theta,
+                          f"the start of epoch {epoch}")
+        if loss - self.best_loss > self.FACTOR * max(abs(self.best_loss), 1e-3):
+            self._give_up(f"the training loss grew from {self.best_loss:.4g} (epoch {self.best_epoch}) to "
+                          f"{loss:.4g} in epoch {epoch}", self.best_theta, f"epoch {self.best_epoch}")
+        if loss < self.best_loss:
+            self.best_loss, self.best_epoch = loss, epoch
+            self.best_theta[...] = self.model.theta
+
+    def _give_up(self, what, theta, when):
+        self.model.theta[...] = theta
+        raise DivergenceError(f"{what}: training diverged; the model keeps the finite weights of {when}. "
+                              f"Lower the learning rate (it is {self.optimizer.lr:g}) or scale the data.")
 
 
 def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shuffle=True,
@@ -178,94 +219,64 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
     or a name ('adam', 'sgd', 'momentum'); default Adam(lr=1e-3).  ``validation``: an array
     like X, evaluated after every epoch (logged as ``val_loss`` and ``val_<term>``).
     ``verbose``: True prints progress lines.  Shuffling draws from ``model.rng``.
-
-    Divergence stops training with a DivergenceError naming the epoch:
-      * the loss becomes NaN or inf: the model keeps the (finite) weights it had at the
-        start of that epoch;
-      * an epoch's mean loss exceeds the best one so far (or the untrained model's loss on
-        the first batch) by more than ``DIVERGENCE_FACTOR`` times its size, and by at least
-        1 (Adam's bounded steps can blow a model up without ever reaching NaN): the model
-        gets back the weights of the best epoch (epoch 0: the weights it started with).
+    Divergence (see ``Divergence``) stops training with a DivergenceError naming the epoch,
+    the model left with finite weights.
     """
     X = model.validate(X, "X")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
     X_val = model.validate(validation, "validation") if validation is not None else None
     optimizer = Adam() if optimizer is None else make_optimizer(optimizer)
-    callbacks = list(callbacks)
-    if verbose:
-        callbacks.append(Progress())
+    callbacks = list(callbacks) + ([Progress()] if verbose else [])
     history = History()
     for callback in callbacks:
         callback.model, callback.optimizer, callback.history = model, optimizer, history
         callback.total_epochs = epochs
         callback.on_train_begin()
-
-    params = model.named_parameters()
+    divergence = Divergence(model, optimizer)
     n = X.shape[0]
-    data = np.empty_like(X) if shuffle else X  # made once, refilled every epoch
-    best_loss, best_epoch, best_weights, improved = math.inf, 0, None, False
     try:
         for epoch in range(1, epochs + 1):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
-            snapshot = model.get_weights()  # finite weights to fall back on (see docstring)
-            if improved:  # the weights at the end of the best epoch so far
-                best_weights = snapshot
-            if shuffle:  # X[permutation], written into the same buffer every epoch
-                # (mode="clip" because take's default mode would copy through a second
-                # temporary array of X's size; a permutation is always in range anyway)
-                np.take(X, model.rng.permutation(n), axis=0, out=data, mode="clip")
-            sums, total = {}, 0.0
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below, by value
+            divergence.start_epoch()
+            order = model.rng.permutation(n) if shuffle else np.arange(n)
+            total, term_sums = 0.0, {}
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught by value
                 for start in range(0, n, batch_size):
-                    batch = data[start:start + batch_size]
+                    batch = X[order[start:start + batch_size]]
                     try:
                         loss = model.loss_and_grads(batch)
-                    except DivergenceError:
-                        loss = np.nan
-                    if not math.isfinite(loss):  # a Python float: math is cheaper than NumPy here
-                        model.set_weights(snapshot)
-                        raise DivergenceError(
-                            f"the training loss became {loss} in epoch {epoch} (batch starting at row "
-                            f"{start}); the model keeps the finite weights it had at the start of epoch "
-                            f"{epoch}. Lower the learning rate (it is {optimizer.lr:g}) or scale the data."
-                        )
-                    if best_weights is None:  # the very first batch, before any update
-                        best_loss, best_weights = loss, snapshot
-                    optimizer.step(params)
-                    m = batch.shape[0]
-                    total += loss * m
+                    except DivergenceError:  # a loss that met non-finite predictions says so itself
+                        loss = math.nan
+                    divergence.check_batch(loss, epoch, start)
+                    optimizer.step(model)
+                    total += loss * len(batch)
                     for key, value in model.last_terms.items():
-                        sums[key] = sums.get(key, 0.0) + value * m
+                        term_sums[key] = term_sums.get(key, 0.0) + value * len(batch)
             logs = {"loss": total / n}
-            if logs["loss"] - best_loss > DIVERGENCE_FACTOR * max(abs(best_loss), 1e-3):
-                model.set_weights(best_weights)
-                raise DivergenceError(
-                    f"the training loss grew from {best_loss:.4g} (epoch {best_epoch}) to {logs['loss']:.4g} "
-                    f"in epoch {epoch}: training diverged; the model keeps the weights of epoch {best_epoch}. "
-                    f"Lower the learning rate (it is {optimizer.lr:g}) or scale the data."
-                )
-            improved = logs["loss"] < best_loss
-            if improved:
-                best_loss, best_epoch = logs["loss"], epoch
-            if len(sums) > 1:
-                logs.update({key: value / n for key, value in sums.items()})
+            divergence.check_epoch(logs["loss"], epoch)
+            if len(term_sums) > 1:  # several terms (reconstruction, penalties, KL): log each
+                logs.update({key: value / n for key, value in term_sums.items()})
             if X_val is not None:
-                val = evaluate(model, X_val)
-                logs["val_loss"] = val.pop("loss")
-                if len(val) > 1:
-                    logs.update({f"val_{key}": value for key, value in val.items()})
+                logs.update(validation_logs(model, X_val))
             history.append(epoch, logs)
-            stop = False
-            for callback in callbacks:
-                stop = bool(callback.on_epoch_end(epoch, logs)) or stop
-            if stop:
+            stop = [callback.on_epoch_end(epoch, logs) for callback in callbacks]
+            if any(stop):
                 break
     finally:
         for callback in callbacks:
             callback.on_train_end()
     return history
+
+
+def validation_logs(model, X_val):
+    """{"val_loss": ..., "val_<term>": ...} (the terms only when there are several)."""
+    val = evaluate(model, X_val)
+    logs = {"val_loss": val.pop("loss")}
+    if len(val) > 1:
+        logs.update({f"val_{key}": value for key, value in val.items()})
+    return logs
 
 
 class KLWarmup(Callback):
@@ -296,31 +307,24 @@ def fit_lbfgs(model, X, max_iter=400):
     """Full-batch L-BFGS on ``model.loss_and_grads(X)``, as the classic exercise trained (minFunc).
 
     X: (n, n_features), the whole training set in every evaluation (no minibatches, no
-    learning rate).  All parameters are packed into one flat vector theta; scipy's L-BFGS-B
-    asks for (loss, dloss/dtheta), which we get by unpacking theta into the parameters in place,
-    calling loss_and_grads and packing the grads.  Its tolerances are set to 0 so it runs
-    exactly ``max_iter`` iterations unless the line search fails.  Returns scipy's result;
-    the model is left holding its final parameters.  (Noise-free models only: a noisy model
-    would give L-BFGS a different function at every call.)
+    learning rate).  SciPy's L-BFGS-B works on one vector theta and asks for
+    (J(theta), dJ/dtheta): that is the model's flat parameter vector ``model.theta`` and its
+    gradient ``model.grad``.  Its tolerances are 0, so it runs exactly ``max_iter`` iterations
+    unless the line search fails.  Returns SciPy's result; the model is left holding its final
+    parameters.  (Noise-free models only: a noisy model would give L-BFGS a different function
+    at every call.)
     """
-    params = model.named_parameters()
-    X = np.asarray(X, dtype=model.dtype)
+    X = model.validate(X, "X")
 
-    def unpack(theta):
-        start = 0
-        for _, value, _ in params:
-            value[...] = theta[start:start + value.size].reshape(value.shape)
-            start += value.size
-
-    def loss_and_grad(theta):
-        unpack(theta)
+    def cost_and_gradient(theta):
+        model.theta[...] = theta
         loss = model.loss_and_grads(X)
-        return loss, np.concatenate([grad.ravel() for _, _, grad in params])
+        return loss, model.grad.astype(np.float64)
 
-    theta0 = np.concatenate([value.ravel() for _, value, _ in params])
-    result = minimize(loss_and_grad, theta0, jac=True, method="L-BFGS-B",
-                      options={"maxiter": int(max_iter), "ftol": 0.0, "gtol": 0.0})
-    loss_and_grad(result.x)
+    result = minimize(cost_and_gradient, model.theta.astype(np.float64), jac=True, method="L-BFGS-B",
+                      options={"maxiter": check_positive_int(max_iter, "max_iter"), "ftol": 0.0, "gtol": 0.0})
+    model.theta[...] = result.x
+    model.loss_and_grads(X)  # leave grad (and last_terms) at the result
     return result
 
 
@@ -336,8 +340,6 @@ def stack(shallow_models, loss="mse", penalties=(), noise=None, rng=None):
     Each shallow model keeps its own weights (the deep one gets copies), so fine-tuning the
     deep model leaves the pretrained layers untouched for comparison.
     """
-    import copy
-
     shallow_models = list(shallow_models)
     if not shallow_models:
         raise ValueError("stack needs at least one shallow autoencoder")

@@ -13,8 +13,8 @@ KL, likelihoods) are small functions below, each with its maths and its gradient
 import numpy as np
 
 from .layers import Dense, Sequential, sigmoid
-from .models import Model, dense_stack
-from .validation import DivergenceError, MiniaeInputError, check_data, check_positive_int, check_sizes
+from .models import Model, dense_stack, leaf_layers
+from .validation import MiniaeInputError, check_data, check_positive_int, check_sizes
 
 LOG_2PI = float(np.log(2 * np.pi))
 
@@ -147,9 +147,14 @@ class GaussianLikelihood:
             raise MiniaeInputError(f"output_std must be a positive number or 'learned', got {std!r}")
         self.std = std
         logvar = np.zeros(n_features) if self.learned else np.full(n_features, 2 * np.log(float(std)))
-        self.logvar = logvar.astype(dtype)
-        self.params = {"logvar": self.logvar} if self.learned else {}
-        self.grads = {"logvar": np.zeros_like(self.logvar)} if self.learned else {}
+        self.params = {"logvar": logvar.astype(dtype)} if self.learned else {}
+        self.grads = {"logvar": np.zeros_like(self.params["logvar"])} if self.learned else {}
+        self.fixed_logvar = None if self.learned else logvar.astype(dtype)
+
+    @property
+    def logvar(self):
+        """s = log sigma_x^2 per feature: a parameter (a slice of the model's theta) when learned."""
+        return self.params["logvar"] if self.learned else self.fixed_logvar
 
     def nll(self, out, x):
         """out (means), x: (n, d) -> negative log-likelihood per sample: (n,), in nats."""
@@ -169,10 +174,11 @@ class GaussianLikelihood:
         return out
 
     def astype(self, dtype):
-        self.logvar = self.logvar.astype(dtype)
         if self.learned:
-            self.params["logvar"] = self.logvar
-            self.grads["logvar"] = np.zeros_like(self.logvar)
+            self.params["logvar"] = self.params["logvar"].astype(dtype)
+            self.grads["logvar"] = np.zeros_like(self.params["logvar"])
+        else:
+            self.fixed_logvar = self.fixed_logvar.astype(dtype)
         return self
 
     def config(self):
@@ -227,6 +233,15 @@ class VAE(Model):
         self.rng = np.random.default_rng(rng)
         self.last_terms = {}
         self.config = {}
+        self.gather_parameters()  # model.theta, model.grad: every W and b is a slice of them
+
+    def parts(self):
+        return [("body.", self.body), ("mu_head.", self.mu_head), ("logvar_head.", self.logvar_head),
+                ("decoder.", self.decoder), ("likelihood.", self.likelihood)]
+
+    def first_layer(self):
+        leaves = leaf_layers(self.body)
+        return leaves[0] if leaves else None
 
     @classmethod
     def mirrored(cls, sizes, activation="relu", likelihood="bernoulli", beta=1.0, output_std=1.0,
@@ -279,8 +294,6 @@ class VAE(Model):
         recon = float(np.mean(self.likelihood.nll(out, X)))
         kl = float(np.mean(gaussian_kl(mu, logvar)))
         loss = recon + self.beta * kl
-        if not np.isfinite(loss):
-            raise DivergenceError(f"the VAE loss is {loss} (recon {recon}, kl {kl}); lower the learning rate")
         # backward: reconstruction path, through the decoder and z ...
         grad_z = self.decoder.backward(self.likelihood.backward(scale=1.0 / n))
         grad_mu, grad_logvar = self.reparameterize_backward(grad_z, logvar, eps)
@@ -289,7 +302,7 @@ class VAE(Model):
         grad_mu = grad_mu + (self.beta / n) * kl_mu
         grad_logvar = (grad_logvar + (self.beta / n) * kl_logvar) * inside  # clip: 0 outside
         grad_h = self.mu_head.backward(grad_mu) + self.logvar_head.backward(grad_logvar)
-        self.body.backward_params(grad_h)  # dL/dX of the data is never used: not computed
+        self.body.backward(grad_h)  # its first layer skips dL/dX: the data's gradient is never used
         self.last_terms = {"recon": recon, "kl": kl}
         return loss
 
@@ -417,14 +430,6 @@ class VAE(Model):
         n = check_positive_int(n, "n")
         rng = np.random.default_rng(seed) if seed is not None else None
         return self.decode(self._eps((n, self.code_size), rng))
-
-    def astype(self, dtype):
-        """Convert every parameter (and gradient) to ``dtype`` in place; returns self."""
-        for part in (self.body, self.mu_head, self.logvar_head, self.decoder, self.likelihood):
-            part.astype(dtype)
-        if self.config:
-            self.config["dtype"] = np.dtype(dtype).name
-        return self
 
     def __repr__(self):
         return (f"VAE(body={self.body!r}, mu_head={self.mu_head!r}, logvar_head={self.logvar_head!r}, "

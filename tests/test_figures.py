@@ -1,64 +1,75 @@
-"""Every PNG in figures/ is drawn by code: ``miniae figures`` regenerates all of them."""
-import importlib
+"""Every PNG in figures/ is drawn by a lesson (or by compare-pca), and `miniae figures` regenerates them."""
+import json
+import re
 from pathlib import Path
 
-import numpy as np
+import nbformat
+import pytest
 
-from miniae import compare, pca_figures
-from miniae.datasets import load_digits
-from miniae.figures import FIGURE_SOURCES
+from miniae import compare, plot
+from miniae.cli import main
 
-FIGURES_FOLDER = Path(__file__).resolve().parent.parent / "figures"
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES_FOLDER = ROOT / "figures"
+EXPORT = re.compile(r"export_figure\([^\n]*?[\"']([\w.-]+\.png)[\"']")
 
 
-def listed_figures():
-    """{file name: module that draws it} over every module of FIGURE_SOURCES; no name twice."""
+def exported_by_lessons():
+    """{file name: lesson} for every export_figure(..., "name.png") in a lesson's code cells."""
     owners = {}
-    for name in FIGURE_SOURCES:
-        module = importlib.import_module(name)
-        for figure in module.FIGURES:
-            assert figure not in owners, f"{figure} is listed by {owners[figure]} and by {name}"
-            owners[figure] = name
+    for path in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")):
+        source = "\n".join(cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                           for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code")
+        for name in EXPORT.findall(source):
+            assert name not in owners, f"{name} is exported by {owners[name]} and by {path.name}"
+            owners[name] = path.name
     return owners
 
 
-def test_every_committed_png_is_listed_and_every_listed_figure_is_committed():
+def test_every_committed_png_is_drawn_by_a_lesson_or_compare_pca():
     committed = {path.name for path in FIGURES_FOLDER.glob("*.png")}
-    listed = set(listed_figures())
-    assert committed - listed == set(), "PNGs in figures/ that no make_figures draws"
-    assert listed - committed == set(), "figures listed in a FIGURES dict but not committed"
+    drawn = set(exported_by_lessons()) | set(compare.FIGURES)
+    assert committed - drawn == set(), "PNGs in figures/ that no lesson or compare-pca draws"
+    assert drawn - committed == set(), "figures a lesson exports that are not committed"
 
 
-def test_every_listed_figure_says_which_lesson_or_command_it_belongs_to():
-    for name in FIGURE_SOURCES:
-        for figure, where in importlib.import_module(name).FIGURES.items():
-            assert figure.endswith(".png")
-            assert "lesson" in where or "miniae " in where, (figure, where)
+def test_every_figure_the_readme_shows_is_committed():
+    shown = set(re.findall(r"figures/([\w.-]+\.png)", (ROOT / "README.md").read_text()))
+    assert shown and shown <= {path.name for path in FIGURES_FOLDER.glob("*.png")}
+
+
+def test_export_figure_writes_only_where_told(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    fig = plt.figure()
+    monkeypatch.delenv("MINIAE_FIGURE_DIR", raising=False)
+    assert plot.export_figure(fig, "x.png") is None
+    monkeypatch.setenv("MINIAE_FIGURE_DIR", str(tmp_path))
+    assert plot.export_figure(fig, "x.png") == tmp_path / "x.png" and (tmp_path / "x.png").stat().st_size > 0
 
 
 def test_compare_quick_make_figures_writes_every_file_it_lists(tmp_path, monkeypatch):
-    monkeypatch.setattr(compare, "QUICK_CODE_SIZES", (2,))  # the lesson figures need code size 2 only
+    monkeypatch.setattr(compare, "QUICK_CODE_SIZES", (2,))
     paths = compare.make_figures(tmp_path, quick=True)
     assert sorted(Path(p).name for p in paths) == sorted(compare.FIGURES)
     for name in compare.FIGURES:
         assert (tmp_path / name).stat().st_size > 5000, name
-    assert set(pca_figures.FIGURES) <= set(compare.FIGURES)
 
 
-def test_tilt_excess_follows_the_eigengap_formula():
-    X = load_digits()[0]
-    n, d = X.shape
-    lam = np.linalg.svd(X - X.mean(axis=0), compute_uv=False) ** 2 / (n - 1)
-    degrees = np.array([0.0, 10.0, 30.0])
-    for k in (4, 8):
-        base = np.sum(lam[k:]) * (n - 1) / (n * d)
-        formula = 100 * (n - 1) / (n * d) * (lam[k - 1] - lam[k]) * np.sin(np.radians(degrees)) ** 2 / base
-        assert np.allclose(pca_figures.tilt_excess(X, k, degrees), formula, atol=1e-9)
+def tiny_lesson(folder):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nfrom miniae.plot import export_figure\n"
+        "fig = plt.figure(); plt.plot([0, 1]); export_figure(fig, 'tiny.png')")]
+    folder.mkdir()
+    nbformat.write(nb, str(folder / "01_tiny.ipynb"))
 
 
-def test_linear_ae_at_optimum_reconstructs_like_pca():
-    from miniae.pca import PCA, linear_ae_at_optimum
-
-    X = np.random.default_rng(0).standard_normal((40, 6)) @ np.random.default_rng(1).standard_normal((6, 6))
-    model = linear_ae_at_optimum(X, 3)
-    assert np.allclose(model.reconstruct(X), PCA(3).fit(X).reconstruct(X), atol=1e-10)
+@pytest.mark.notebooks
+def test_miniae_figures_executes_the_lessons_and_never_overwrites_unasked(tmp_path, capsys):
+    lessons, out = tmp_path / "lessons", tmp_path / "out"
+    tiny_lesson(lessons)
+    assert main(["figures", "--lessons", str(lessons), "--out", str(out), "--only", "tiny"]) == 0
+    assert (out / "tiny.png").stat().st_size > 0
+    assert main(["figures", "--lessons", str(lessons), "--out", str(out), "--only", "tiny"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["figures", "--lessons", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2")]) == 2

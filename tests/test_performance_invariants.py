@@ -1,6 +1,7 @@
-"""What the fast path must keep true: dtype, no reallocation, the same numbers as the plain formulas.
+"""What speed by structure must keep true: float32 stays float32, every parameter is a view of
+the model's one flat vector, nothing is reallocated, the numbers are the plain formulas'.
 
-These are correctness tests of the optimisations (issue 9), never timings.
+Correctness tests, never timings (timings live in benchmarks/).
 """
 import tracemalloc
 
@@ -21,7 +22,7 @@ def data(n=96, d=12, seed=0, dtype=np.float64):
 
 def all_arrays_of(model, optimizer):
     arrays = [value for _, value, _ in model.named_parameters()] + [g for _, _, g in model.named_parameters()]
-    arrays += list(optimizer.state.values())
+    arrays += [array for state in optimizer.state.values() for array in state.values()]
     for part in (model.encoder, model.decoder):
         for layer in part.layers:
             arrays += [a for a in (getattr(layer, "x", None), getattr(layer, "y", None)) if a is not None]
@@ -49,35 +50,57 @@ def test_activation_derivatives_keep_dtype(name):
         assert result.dtype == np.float32
 
 
+def test_every_parameter_and_gradient_is_a_view_of_the_flat_vectors():
+    model = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
+    params = model.named_parameters()
+    assert model.theta.size == sum(value.size for _, value, _ in params) == model.grad.size
+    start = 0
+    for name, value, grad in params:
+        assert np.shares_memory(value, model.theta) and np.shares_memory(grad, model.grad), name
+        assert np.array_equal(model.theta[start:start + value.size], value.ravel())
+        start += value.size
+    model.theta[:] = 0.5
+    assert all(np.all(value == 0.5) for _, value, _ in model.named_parameters())
+    model.loss_and_grads(data())
+    assert np.array_equal(np.concatenate([grad.ravel() for _, _, grad in params]), model.grad)
+
+
+@pytest.mark.parametrize("convert", ["astype", "deepcopy"])
+def test_flat_vectors_survive_astype_and_deepcopy(convert):
+    import copy
+    model = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
+    model = model.astype(np.float32) if convert == "astype" else copy.deepcopy(model)
+    model.theta[:] = 0.25
+    assert all(np.all(value == 0.25) and np.shares_memory(grad, model.grad)
+               for _, value, grad in model.named_parameters())
+
+
 @pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
 def test_grads_and_optimizer_state_are_reused_not_reallocated(make_optimizer):
     model = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
     optimizer = make_optimizer()
-    params = model.named_parameters()
     X = data()
     model.loss_and_grads(X[:32])
-    optimizer.step(params)
-    grads_before = [grad for _, _, grad in params]
-    state_before = dict(optimizer.state)
+    optimizer.step(model)
+    grads_before = [grad for _, _, grad in model.named_parameters()]
+    state_before = {key: dict(value) for key, value in optimizer.state.items()}
     for start in (32, 64):
         model.loss_and_grads(X[start:start + 32])
-        optimizer.step(params)
+        optimizer.step(model)
     assert all(a is b for a, b in zip(grads_before, (grad for _, _, grad in model.named_parameters())))
-    assert state_before.keys() == optimizer.state.keys() and len(state_before) >= len(params)
-    assert all(optimizer.state[key] is state_before[key] for key in state_before)
+    assert list(optimizer.state) == (["theta"] if state_before else [])
+    assert all(optimizer.state[key][name] is array for key, arrays in state_before.items()
+               for name, array in arrays.items())
 
 
-@pytest.mark.parametrize("run", [Adam.RUN, 7, 20])
 @pytest.mark.parametrize("shapes", [[(5, 4)], [(5, 4), (4,), (3, 2)], [(1024, 300), (300,), (300, 1024)]])
-def test_adam_matches_the_textbook_formula(shapes, run):
-    """Adam works through runs of entries (slices of big parameters, small ones side by side):
-    the same numbers as the formulas per parameter, wherever the runs are cut."""
+def test_adam_matches_the_textbook_formula(shapes):
+    """Adam on a list of arrays: each with its own m and v, one step counter."""
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(shape) for shape in shapes]
     references = [value.copy() for value in values]
     moments = [(np.zeros_like(value), np.zeros_like(value)) for value in values]
     optimizer = Adam(lr=1e-2, beta1=0.8, beta2=0.99, eps=1e-6)
-    optimizer.RUN = run
     for t in range(1, 4):
         grads = [rng.standard_normal(value.shape) for value in values]
         optimizer.step([(f"p{i}", value, grad) for i, (value, grad) in enumerate(zip(values, grads))])
@@ -88,8 +111,23 @@ def test_adam_matches_the_textbook_formula(shapes, run):
             references[i] = references[i] - 1e-2 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-6)
     for i, (value, theta) in enumerate(zip(values, references)):
         assert np.allclose(value, theta, rtol=1e-12, atol=1e-14)
-        assert optimizer.state[f"p{i}.m"].shape == value.shape
-        assert np.allclose(optimizer.state[f"p{i}.m"], moments[i][0], rtol=1e-12, atol=1e-15)
+        assert optimizer.state[f"p{i}"]["m"].shape == value.shape
+        assert np.allclose(optimizer.state[f"p{i}"]["m"], moments[i][0], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
+def test_a_step_on_the_model_equals_steps_on_its_parameters(make_optimizer):
+    """step(model) updates the one flat vector; the same formulas per parameter give the same numbers."""
+    whole = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
+    pieces = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
+    a, b = make_optimizer(), make_optimizer()
+    X = data()
+    for start in (0, 32, 64):
+        whole.loss_and_grads(X[start:start + 32])
+        a.step(whole)
+        pieces.loss_and_grads(X[start:start + 32])
+        b.step(pieces.named_parameters())
+    assert np.allclose(whole.theta, pieces.theta, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -141,7 +179,7 @@ def test_returned_arrays_belong_to_the_caller():
 
 
 def test_fit_equals_the_plain_training_loop():
-    """fit's buffered shuffle and in-place updates give exactly the plain loop's weights."""
+    """fit is the plain loop: shuffle, loss_and_grads, step, record."""
     X = data(100)
     fast = Autoencoder.mirrored([12, 6, 3], activation="relu", rng=1)
     plain = Autoencoder.mirrored([12, 6, 3], activation="relu", rng=1)
@@ -153,7 +191,7 @@ def test_fit_equals_the_plain_training_loop():
         for start in range(0, len(X), 32):
             batch = shuffled[start:start + 32]
             total += plain.loss_and_grads(batch) * len(batch)
-            optimizer.step(plain.named_parameters())
+            optimizer.step(plain)
         losses.append(total / len(X))
     assert np.allclose(history["loss"], losses, rtol=1e-12)
     for (name, a, _), (_, b, _) in zip(fast.named_parameters(), plain.named_parameters()):
@@ -195,22 +233,14 @@ def test_sequential_of_float32_layers_backward_keeps_dtype():
     assert net.backward(np.ones_like(y)).dtype == np.float32
 
 
-def test_adam_cuts_big_parameters_into_runs_and_reuses_them():
-    model = Autoencoder.mirrored([300, 250, 4], activation="relu", rng=0)  # 75,000-entry weights
-    optimizer, params = Adam(1e-3), model.named_parameters()
-    X = data(64, 300)
-    model.loss_and_grads(X)
-    optimizer.step(params)
-    runs = optimizer._runs(params)
-    sizes = [m.size for _, _, m, _, _ in runs]
-    assert max(sizes) == Adam.RUN and sum(sizes) == sum(value.size for _, value, _ in params)
-    assert any(len(pieces) == 1 and np.shares_memory(grad, params[0][2]) for pieces, grad, *_ in runs)
-    model.loss_and_grads(X)
-    optimizer.step(params)
-    assert optimizer._runs(params) is runs
-
-
-def test_adam_refuses_a_parameter_it_could_not_update_in_place():
-    value = np.zeros((4, 3)).T  # a transposed view: not C-contiguous
-    with pytest.raises(ValueError, match="'w'.*C-contiguous"):
-        Adam().step([("w", value, np.ones_like(value))])
+def test_a_models_first_layer_skips_the_gradient_of_the_data():
+    model = Autoencoder.mirrored([12, 6, 3], activation="tanh", rng=0)
+    first, second = model.encoder.layers[0], model.encoder.layers[2]
+    assert first.input_grad is False and second.input_grad is True
+    assert all(layer.input_grad for layer in model.decoder.layers if isinstance(layer, Dense))
+    X = data(8)
+    model.encoder.forward(X)
+    assert model.encoder.backward(np.ones((8, 3))) is None
+    deep = __import__("miniae").stack([model, Autoencoder.mirrored([3, 2], activation="tanh", rng=0)])
+    flags = [layer.input_grad for layer in deep.encoder.layers if isinstance(layer, Dense)]
+    assert flags == [False, True, True]
