@@ -33,8 +33,8 @@ from train_speed import SHAPES, gemm_floor_epochs, layer_dims, synthetic_data  #
 
 def step(optimizer, model):
     """One optimizer update of the model's parameters from the gradients loss_and_grads left
-    (the one line to change if the optimizers' step signature changes)."""
-    optimizer.step(model.named_parameters())
+    (the optimizer updates the model's flat parameter vector model.theta in one call)."""
+    optimizer.step(model)
 
 
 def profile_epoch(model, optimizer, X, batch):

@@ -8,17 +8,17 @@ The two training recipes it uses, ``train_linear_ae`` and ``train_nonlinear_ae``
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from .datasets import load_digits
 from .io import read_data
 from .models import Autoencoder
 from .optim import Adam
-from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle, ordered_decay_weights
-from .penalties import OrderedWeightDecay, WeightDecay
+from .pca import PCA, decoder_subspace, eigengaps, max_principal_angle
 from .plot import image_grid, save_figure
 from .threads import one_thread
-from .train import LearningRateSchedule, fit
+from .train import fit, train_linear_ae
 from .validation import MiniaeInputError, check_data, check_positive_int
 
 FIGURES = {
@@ -27,48 +27,6 @@ FIGURES = {
 }
 
 QUICK_CODE_SIZES = (1, 2, 4, 8)
-
-
-def train_linear_ae(X, k, weight_decay=0.0, ordered_decay=None, epochs=20, full_batch_steps=3000, lr=3e-3,
-                    decay=None, batch_size=64, seed=0, callbacks=(), verbose=False, model=None):
-    """Train ``Autoencoder.linear(d, k)`` on X (n, d) until it really sits at the PCA optimum.
-
-    Recipe: ``epochs`` of minibatch Adam(lr) to get the error down, then ``full_batch_steps``
-    steps of full-batch Adam with lr * decay^t.  The error alone is a weak guide to the
-    subspace (tilting it by theta costs only about gap * sin^2(theta)), so minibatch training
-    turns it slowly; exact, shrinking full-batch steps finish the turn.  The defaults reach a
-    max principal angle below 2 degrees on the digits wherever the relative eigengap is >= 0.1.
-
-    ``weight_decay`` > 0 adds ``WeightDecay(weight_decay)`` (Kunin et al. 2019: the decoder's
-    singular vectors become the principal directions, its rows stay rotated).
-    ``ordered_decay`` adds ``OrderedWeightDecay``: a float strength in (0, 1) (weights from
-    ``pca.ordered_decay_weights``) or the k weights themselves.  Then the decoder's rows turn
-    into the ordered principal directions (Bao et al. 2020).  That turn is driven only by the
-    small differences between the weights, so it needs a step that does not shrink: ``decay``
-    defaults to 1 (constant lr) with ordered decay and to 0.999 otherwise.
-    ``callbacks`` go to both fits (in the second, an epoch is one full-batch step).
-    Returns the model.
-    """
-    X = check_data(X, "X")
-    k = check_positive_int(k, "k")
-    if decay is None:
-        decay = 0.999 if ordered_decay is None else 1.0
-    if model is None:
-        penalties = [WeightDecay(weight_decay)] if weight_decay > 0 else []
-        if ordered_decay is not None:
-            lams = ordered_decay_weights(X, k, ordered_decay) if np.isscalar(ordered_decay) else ordered_decay
-            penalties.append(OrderedWeightDecay(lams))
-        model = Autoencoder.linear(X.shape[1], k, rng=seed, penalties=penalties)
-    callbacks = list(callbacks)
-    if epochs:
-        fit(model, X, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr), callbacks=callbacks)
-    if full_batch_steps:
-        shrink = LearningRateSchedule(lambda step, lr0: lr0 * decay ** step)
-        fit(model, X, epochs=full_batch_steps, batch_size=X.shape[0], optimizer=Adam(lr), shuffle=False,
-            callbacks=[shrink] + callbacks)
-    if verbose:
-        print(f"  linear AE k={k}: MSE {_mse(model, X):.5f}", flush=True)
-    return model
 
 
 def train_nonlinear_ae(X, k, hidden=64, epochs=100, lr=3e-3, batch_size=64, seed=0, verbose=False):
@@ -138,7 +96,6 @@ def format_row(row):
 
 def plot_mse_curves(rows, path=None):
     """MSE against code size, one curve each for PCA, the linear AE and the nonlinear AE."""
-    import matplotlib.pyplot as plt  # lazy, as in miniae.plot: importing miniae never loads pyplot
 
     ks = [r["k"] for r in rows]
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -157,7 +114,6 @@ def plot_mse_curves(rows, path=None):
 
 def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
     """Originals and the three reconstructions at one code size (images if d is a square, else curves)."""
-    import matplotlib.pyplot as plt  # lazy, as in miniae.plot
 
     X = X[:n]
     rows = [X, pca.reconstruct(X), linear.reconstruct(X), nonlinear.reconstruct(X)]
@@ -230,7 +186,6 @@ def run(args):
 
 def write_figures(X, rows, models, folder, show_code=2):
     """pca_vs_ae.png and pca_vs_ae_reconstructions.png (at code size show_code) into folder; returns their paths."""
-    import matplotlib.pyplot as plt  # lazy, as in miniae.plot
 
     folder = Path(folder)
     paths = [folder / "pca_vs_ae.png", folder / "pca_vs_ae_reconstructions.png"]

@@ -3,6 +3,11 @@
 Every loader returns float64 arrays of shape (n_samples, n_features) in a documented range.
 """
 import numpy as np
+from sklearn.datasets import load_digits as _load
+from sklearn.datasets import load_sample_images
+from sklearn.model_selection import train_test_split
+
+from .validation import check_positive_int
 
 
 def load_digits(split=None, test_size=0.2, seed=0):
@@ -13,8 +18,6 @@ def load_digits(split=None, test_size=0.2, seed=0):
     (``test_size`` of the samples in the test part); split="both" returns
     (X_train, X_test, y_train, y_test).
     """
-    from sklearn.datasets import load_digits as _load
-    from sklearn.model_selection import train_test_split
 
     digits = _load()
     X = digits.data.astype(np.float64) / 16.0
@@ -38,7 +41,6 @@ _PHOTOS = []
 def _grey_sample_photos():
     """scikit-learn's two sample photos (china, flower) as grey (427, 640) arrays in [0, 1], decoded once."""
     if not _PHOTOS:
-        from sklearn.datasets import load_sample_images
 
         _PHOTOS.extend(image.astype(np.float64).mean(axis=2) / 255.0 for image in load_sample_images().images)
     return _PHOTOS
@@ -169,7 +171,6 @@ def smiley_faces(n, size=32, seed=0):
     Edges are anti-aliased, so every pixel is a smooth function of the attributes.
     The same (n, size, seed) always gives the same faces.
     """
-    from .validation import check_positive_int
 
     n = check_positive_int(n, "n")
     size = check_positive_int(size, "size")
@@ -264,7 +265,6 @@ def spectra(n, n_points=200, n_peaks=3, center_spread=8.0, peak_shape="gaussian"
 
     The same arguments always give the same spectra.
     """
-    from .validation import check_positive_int
 
     n = check_positive_int(n, "n")
     n_points = check_positive_int(n_points, "n_points")

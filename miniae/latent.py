@@ -8,9 +8,12 @@
 Any model with ``encode`` and ``decode`` works (an Autoencoder, or a VAE, whose code is
 taken to be the mean mu of q(z|x) when ``encode`` returns (mu, logvar)).
 """
+import inspect
 from collections import namedtuple
 
 import numpy as np
+from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
 
 from .validation import MiniaeInputError, as_float_array, check_data, check_positive_int
 
@@ -65,7 +68,8 @@ def interpolate(model, x_a, x_b, steps=8):
     _check_model(model)
     x_a, x_b = _one_sample(x_a, "x_a"), _one_sample(x_b, "x_b")
     if x_a.shape != x_b.shape:
-        raise MiniaeInputError(f"x_a and x_b must have the same number of features, got {x_a.shape[1]} and {x_b.shape[1]}")
+        raise MiniaeInputError(f"x_a and x_b must have the same number of features, "
+                               f"got {x_a.shape[1]} and {x_b.shape[1]}")
     steps = check_positive_int(steps, "steps")
     if steps < 2:
         raise MiniaeInputError(f"steps must be at least 2 (the two end points), got {steps}")
@@ -110,7 +114,8 @@ def apply_attribute(model, X, vector, amounts=1.0):
     single = np.ndim(amounts) == 0
     amounts_arr = as_float_array(amounts, "amounts").ravel() if single else as_float_array(amounts, "amounts")
     if amounts_arr.ndim > 1 or amounts_arr.size == 0 or not np.all(np.isfinite(amounts_arr)):
-        raise MiniaeInputError(f"amounts must be a finite number or a non-empty 1-D sequence of numbers, got {amounts!r}")
+        raise MiniaeInputError(f"amounts must be a finite number or a non-empty 1-D sequence of numbers, "
+                               f"got {amounts!r}")
     edited = [np.asarray(model.decode(code + amount * vector)) for amount in amounts_arr]
     if single:
         return edited[0]
@@ -139,7 +144,8 @@ def anomaly_threshold(train_scores, quantile=0.95):
     """
     scores = as_float_array(train_scores, "train_scores")
     if scores.ndim != 1 or scores.size == 0 or not np.all(np.isfinite(scores)):
-        raise MiniaeInputError(f"train_scores must be a non-empty 1-D array of finite numbers, got shape {scores.shape}")
+        raise MiniaeInputError(f"train_scores must be a non-empty 1-D array of finite numbers, "
+                               f"got shape {scores.shape}")
     if not 0.0 < float(quantile) < 1.0:
         raise MiniaeInputError(f"quantile must be between 0 and 1 (exclusive), got {quantile!r}")
     return float(np.quantile(scores, float(quantile)))
@@ -156,12 +162,6 @@ def tsne(X, model=None, n_components=2, perplexity=30.0, max_iter=1000, seed=0, 
     few thousand points of a lesson one thread is as fast, and on a busy machine much faster
     (waiting threads spin); None keeps scikit-learn's default.
     """
-    import inspect
-
-    from threadpoolctl import threadpool_limits
-
-    from sklearn.manifold import TSNE
-
     X = check_data(X, "X")
     data = codes(model, X) if model is not None else X
     n_components = check_positive_int(n_components, "n_components")

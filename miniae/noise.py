@@ -5,7 +5,6 @@ scored against the clean one, so copying its input is no longer the answer.  Eac
 ``corrupt(X, rng)`` draws fresh noise from the given Generator and returns a new array
 (X itself is never modified).
 """
-import numpy as np
 
 
 class Noise:

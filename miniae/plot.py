@@ -1,19 +1,13 @@
-"""Plotting helpers (matplotlib).  Each returns the Figure and saves it when given a path.
+"""Plotting helpers (matplotlib).  Each returns the Figure and saves it only when given a path.
 
-``figure_path(name)`` says where the project's figures go: the folder named by the
-environment variable MINIAE_FIGURES, else ``figures/`` next to the package (the repo's).
+``export_figure(fig, name)`` is what the lessons call: it writes only into the folder that
+the environment variable MINIAE_FIGURE_DIR names (``miniae figures`` sets it).
 """
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
-
-
-def figure_path(name):
-    """Path for a figure file called ``name`` (its folder is created if needed)."""
-    folder = Path(os.environ.get("MINIAE_FIGURES") or Path(__file__).resolve().parent.parent / "figures")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
 
 
 def export_figure(fig, name):
@@ -41,8 +35,6 @@ def save_figure(fig, path):
 def image_grid(images, shape=None, n_cols=10, titles=None, row_labels=None, cmap="gray_r",
                vmin=0.0, vmax=1.0, cell=0.9, path=None, title=None):
     """Show images (n, h*w) or (n, h, w) in a grid of ``n_cols`` columns.  Returns the Figure."""
-    import matplotlib.pyplot as plt
-
     images = np.asarray(images, dtype=np.float64)
     n = images.shape[0]
     if images.ndim == 2:
@@ -74,8 +66,6 @@ def image_grid(images, shape=None, n_cols=10, titles=None, row_labels=None, cmap
 
 def training_curves(history, keys=None, log=True, ax=None, path=None, title=None):
     """Plot per-epoch values of a History (default: loss and val_loss)."""
-    import matplotlib.pyplot as plt
-
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 3.2))
     else:
@@ -108,8 +98,6 @@ def tile_images(images, n_cols, shape=(8, 8), pad=1, fill=0.0):
 
 def latent_scatter(codes, labels=None, ax=None, marks=None, path=None, title=None, size=6):
     """2-D codes (n, 2) as points coloured by class label; ``marks`` (m, 2) drawn as black crosses."""
-    import matplotlib.pyplot as plt
-
     codes = np.asarray(codes, dtype=np.float64)
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 4.4))
@@ -139,8 +127,6 @@ def decoded_grid(decode, extent=2.5, n=15, shape=(8, 8), ax=None, path=None, tit
 
     ``decode`` maps (m, 2) latent points to (m, h*w) images.  z_2 grows upwards, as on a map.
     """
-    import matplotlib.pyplot as plt
-
     values = np.linspace(-extent, extent, n)
     z1, z2 = np.meshgrid(values, values[::-1])
     images = decode(np.column_stack([z1.ravel(), z2.ravel()]))
@@ -196,8 +182,6 @@ def mosaic_array(images, shape=None, n_cols=10, pad=1, fill=np.nan):
 def image_mosaic(images, shape=None, n_cols=10, pad=1, cmap="gray_r", vmin=0.0, vmax=1.0, ax=None,
                  path=None, title=None, cell=0.6):
     """Images (n, h*w) or (n, h, w) as one tiled picture (fast for hundreds of images).  Returns the Figure."""
-    import matplotlib.pyplot as plt
-
     tiled = mosaic_array(images, shape, n_cols, pad)
     if ax is None:
         h, w = _as_images(images, shape).shape[1:]
@@ -218,8 +202,6 @@ def attribute_scatter(points, values, ax=None, path=None, title=None, size=6, cm
     points: (n, 2); values: (n,) e.g. the smile of each face.  (For class labels use
     ``latent_scatter``.)  Returns the Figure.
     """
-    import matplotlib.pyplot as plt
-
     points = np.asarray(points, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
@@ -248,8 +230,6 @@ def interpolation_strip(rows, row_labels=None, shape=None, cmap="gray_r", vmin=0
     rows: a list of arrays, each (steps, h*w) or (steps, h, w) (same steps); row_labels: one
     string per row; col_labels: one per column (e.g. t values).  Returns the Figure.
     """
-    import matplotlib.pyplot as plt
-
     rows = [_as_images(r, shape, "rows") for r in rows]
     steps = rows[0].shape[0]
     if any(r.shape[0] != steps for r in rows):

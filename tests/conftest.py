@@ -28,9 +28,8 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
-def figures_to_tmp(tmp_path, monkeypatch):
-    """Figures drawn during tests go to a temporary folder, never over the committed ones."""
-    monkeypatch.setenv("MINIAE_FIGURES", str(tmp_path / "figures"))
+def no_figure_files(monkeypatch):
+    """Tests write no figure unless they ask for one (see plot.export_figure)."""
     monkeypatch.delenv("MINIAE_FIGURE_DIR", raising=False)
     yield
     plt.close("all")

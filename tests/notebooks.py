@@ -46,16 +46,13 @@ def student_notebooks():
     return sorted(p.relative_to(LESSONS) for p in (LESSONS / "exercises" / "student").glob("*.ipynb"))
 
 
-def kernel_environment(figures):
+def kernel_environment():
     """The environment of a notebook kernel: this one (BLAS threads set in conftest), minus what
     would make a notebook write figures (MINIAE_FIGURE_DIR) or draw off-screen (MPLBACKEND: a
-    student's kernel draws inline).  MINIAE_FIGURES, read by the old plot.figure_path, points
-    into the copied folder, so a notebook that still writes there fails the no-writes test
-    without touching the checkout's figures/."""
+    student's kernel draws inline)."""
     env = dict(os.environ)
     env.pop("MINIAE_FIGURE_DIR", None)
     env.pop("MPLBACKEND", None)
-    env["MINIAE_FIGURES"] = str(figures)
     return env
 
 
@@ -158,7 +155,7 @@ class NotebookRuns:
         self.workdir = Path(workdir)
         self.lessons = self.workdir / "lessons"
         shutil.copytree(LESSONS, self.lessons, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        self.env = kernel_environment(self.workdir / "figures")
+        self.env = kernel_environment()
         self.runs = {}
 
     def get(self, relative):

@@ -58,7 +58,7 @@ def test_compare_quick_make_figures_writes_every_file_it_lists(tmp_path, monkeyp
 def tiny_lesson(folder):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
-        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nfrom miniae.plot import export_figure\n"
+        "import matplotlib.pyplot as plt\nfrom miniae.plot import export_figure\n"
         "fig = plt.figure(); plt.plot([0, 1]); export_figure(fig, 'tiny.png')")]
     folder.mkdir()
     nbformat.write(nb, str(folder / "01_tiny.ipynb"))

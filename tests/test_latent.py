@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 
 from miniae import Autoencoder, MiniaeInputError, fit
-from miniae.latent import (Interpolation, anomaly_scores, anomaly_threshold, apply_attribute, attribute_vector,
-                           codes, interpolate, tsne)
+from miniae.latent import (
+    Interpolation,
+    anomaly_scores,
+    anomaly_threshold,
+    apply_attribute,
+    attribute_vector,
+    codes,
+    interpolate,
+    tsne,
+)
 
 
 def linear_model(n_features=6, code_size=3, seed=0):

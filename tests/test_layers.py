@@ -3,8 +3,18 @@ import numpy as np
 import pytest
 
 from miniae import gradcheck
-from miniae.layers import (ACTIVATIONS, Dense, Identity, LeakyReLU, ReLU, Sequential, Sigmoid, Softplus,
-                           Tanh, make_activation)
+from miniae.layers import (
+    ACTIVATIONS,
+    Dense,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+    make_activation,
+)
 
 SHAPES = [(1, 1, 1), (3, 4, 2), (7, 5, 9), (16, 12, 3)]  # (batch, n_in, n_out)
 ACTIVATION_NAMES = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus"]

@@ -37,8 +37,8 @@ def test_gradients_with_logits_loss_penalties_and_noise(batch):
 
 def test_mirrored_builds_the_hourglass():
     model = Autoencoder.mirrored([64, 32, 8], activation="relu", output="sigmoid", rng=0)
-    enc = [(l.n_in, l.n_out) for l in model.encoder.dense_layers]
-    dec = [(l.n_in, l.n_out) for l in model.decoder.dense_layers]
+    enc = [(layer.n_in, layer.n_out) for layer in model.encoder.dense_layers]
+    dec = [(layer.n_in, layer.n_out) for layer in model.decoder.dense_layers]
     assert enc == [(64, 32), (32, 8)] and dec == [(8, 32), (32, 64)]
     assert isinstance(model.decoder.layers[-1], Sigmoid)
     assert model.n_features == 64 and model.code_size == 8

@@ -4,8 +4,8 @@ import pytest
 
 from miniae import Adam, Autoencoder, MaskingNoise, fit, gradcheck
 from miniae.datasets import load_digits
-from miniae.train import stack, train_greedy
 from miniae.penalties import Contractive
+from miniae.train import stack, train_greedy
 
 
 def test_stack_runs_the_shallow_encoders_in_order_and_decoders_in_reverse():
