@@ -64,11 +64,19 @@ def test_each_named_dataset_trains_or_gives_a_clear_error(capsys, name):
         assert f"needs miniae.datasets.{cli.DATASETS[name]}, which this version of miniae does not have yet" in err
 
 
-def test_a_kind_whose_module_is_missing_gives_a_clear_error(capsys, monkeypatch):
-    monkeypatch.delattr(penalties, "Contractive")
-    code, _, err = run(capsys, "train", "contractive", "--epochs", "1")
-    assert code == 2 and err.count("\n") == 1
-    assert "needs miniae.penalties.Contractive, which this version of miniae does not have yet" in err
+def test_train_never_overwrites_the_data_or_an_existing_file_unasked(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    np.savetxt(data, np.random.default_rng(0).uniform(size=(30, 4)), delimiter=",")
+    before = data.read_bytes()
+    code, _, err = run(capsys, "train", "ae", "--data", str(data), "--out", str(data), "--epochs", "1", "--force")
+    assert code == 2 and "--data file" in err and data.read_bytes() == before
+    other = tmp_path / "m.npz"
+    other.write_bytes(b"keep me")
+    code, _, err = run(capsys, "train", "ae", "--data", str(data), "--out", str(other), "--epochs", "1")
+    assert code == 2 and "--force" in err and other.read_bytes() == b"keep me"
+    code, _, _ = run(capsys, "train", "ae", "--data", str(data), "--out", str(other), "--epochs", "1", "--quiet",
+                     "--hidden", "0", "--code-size", "2", "--force")
+    assert code == 0 and io.load(other).code_size == 2
 
 
 def test_train_kinds_build_the_penalty_or_noise_they_name(capsys, tmp_path):
