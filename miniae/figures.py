@@ -57,18 +57,23 @@ def run(args):
                                "pass --force to overwrite them or --out to write elsewhere")
     out.mkdir(parents=True, exist_ok=True)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
-    previous = os.environ.get("MINIAE_FIGURE_DIR")
-    os.environ["MINIAE_FIGURE_DIR"] = str(out.resolve())  # the kernels inherit it
+    # the kernels inherit this environment: where to write, and one BLAS thread, so the figures
+    # have the same bits on any machine (the thread count changes how a product is summed)
+    settings = {"MINIAE_FIGURE_DIR": str(out.resolve()), "MPLBACKEND": "Agg",
+                **{name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         for path in notebooks:
             start = time.perf_counter()
             execute_notebook(path, args.timeout)
             print(f"{path.name:<40} executed in {time.perf_counter() - start:.0f}s", flush=True)
     finally:
-        if previous is None:
-            del os.environ["MINIAE_FIGURE_DIR"]
-        else:
-            os.environ["MINIAE_FIGURE_DIR"] = previous
+        for name, value in previous.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
     if args.only is None:
         with one_thread():  # the same bits on any machine (see miniae.threads)
             compare.make_figures(out)
