@@ -95,7 +95,8 @@ def test_grads_and_optimizer_state_are_reused_not_reallocated(make_optimizer):
 
 @pytest.mark.parametrize("shapes", [[(5, 4)], [(5, 4), (4,), (3, 2)], [(1024, 300), (300,), (300, 1024)]])
 def test_adam_matches_the_textbook_formula(shapes):
-    """Adam on a list of arrays: each with its own m and v, one step counter."""
+    """Adam on a list of arrays: each with its own m and v, one step counter; arrays bigger than
+    a chunk (300 x 1024) are updated chunk by chunk with the same numbers."""
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(shape) for shape in shapes]
     references = [value.copy() for value in values]
@@ -111,8 +112,8 @@ def test_adam_matches_the_textbook_formula(shapes):
             references[i] = references[i] - 1e-2 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-6)
     for i, (value, theta) in enumerate(zip(values, references)):
         assert np.allclose(value, theta, rtol=1e-12, atol=1e-14)
-        assert optimizer.state[f"p{i}"]["m"].shape == value.shape
-        assert np.allclose(optimizer.state[f"p{i}"]["m"], moments[i][0], rtol=1e-12, atol=1e-15)
+        assert optimizer.state[f"p{i}"]["m"].shape == (value.size,)  # flat, like the model's theta
+        assert np.allclose(optimizer.state[f"p{i}"]["m"], moments[i][0].ravel(), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("make_optimizer", OPTIMIZERS)
@@ -230,6 +231,12 @@ def test_sequential_of_float32_layers_backward_keeps_dtype():
     net = Sequential(Dense(4, 3, rng=0, dtype=np.float32), LeakyReLU(0.2), Dense(3, 2, rng=0, dtype=np.float32))
     y = net.forward(data(6, 4, dtype=np.float32))
     assert net.backward(np.ones_like(y)).dtype == np.float32
+
+
+def test_the_optimizer_refuses_an_array_it_could_not_update_in_place():
+    value = np.zeros((4, 3)).T  # a transposed view: not C-contiguous
+    with pytest.raises(ValueError, match="'w'.*C-contiguous"):
+        Adam().step([("w", value, np.ones_like(value))])
 
 
 def test_a_models_first_layer_skips_the_gradient_of_the_data():
