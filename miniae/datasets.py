@@ -320,3 +320,67 @@ def spectra(n, n_points=200, n_peaks=3, center_spread=8.0, peak_shape="gaussian"
         params["extra_center"] = extra_center[:, 0]
         params["extra_height"] = (extra_height * to_x)[:, 0]
     return X, params
+
+
+# --------------------------------------------------------------------------- jets
+def jet_images(n, signal_fraction=0.0, size=16, seed=0):
+    """Jet images in the spirit of an LHC search: a known background process and an injected signal.
+
+    Each jet (transverse momentum pT uniform in 500-600 GeV, radius 0.8) is drawn as its particles'
+    momentum fractions z (summing to 1) deposited on a ``size`` x ``size`` grid of (eta, phi) cells
+    spanning [-0.8, 0.8]^2, the jet axis at the centre; each cell shares its energy with its
+    neighbours (weights 1/4, 1/2, 1/4 along eta and along phi), as a calorimeter does:
+
+    - background, a QCD jet: one hard prong that radiates 1-6 soft gluons, each with a momentum
+      fraction of density ~ 1/z on [0.01, 0.3], at an angle log-uniform in [0.05, 0.7];
+    - signal, a boosted W boson (m = 80 GeV) decaying to two quarks: two hard prongs sharing the
+      momentum as (z, 1 - z), z uniform in [0.2, 0.5], apart by the angle m / (pT sqrt(z (1 - z))),
+      with 0-2 gluons half as hard (a colour singlet radiates less).
+
+    A fraction ``signal_fraction`` of the n jets, drawn at random, is signal.  Returns ``(X, info)``:
+    X (n, size * size) floats in [0, 1], each row summing to 1; info: ``"signal"`` (n,) bool, and per
+    jet ``"pt"`` (GeV), ``"mass"`` (GeV; m^2 = pT^2 (sum_i z_i |r_i|^2 - |sum_i z_i r_i|^2) over its
+    particles at angular positions r_i), ``"leading"`` (the largest particle's z) and
+    ``"n_particles"``.  The same arguments always give the same jets.
+    """
+    n = check_positive_int(n, "n")
+    size = check_positive_int(size, "size")
+    if not 0.0 <= float(signal_fraction) <= 1.0:
+        raise ValueError(f"signal_fraction must be a fraction between 0 and 1, got {signal_fraction!r}")
+    rng = np.random.default_rng(seed)
+    signal = rng.random(n) < float(signal_fraction)
+    pt = rng.uniform(500.0, 600.0, n)
+    # soft gluons: 6 slots a jet, the unused ones with z = 0
+    n_soft = np.where(signal, rng.integers(0, 3, n), rng.integers(1, 7, n))
+    soft_z = 0.01 * 30.0 ** rng.random((n, 6)) * (np.arange(6) < n_soft[:, None])
+    soft_z[signal] *= 0.5
+    soft_angle = 0.05 * 14.0 ** rng.random((n, 6))
+    soft_dir = rng.uniform(0.0, 2 * np.pi, (n, 6))
+    # hard prongs: QCD one on the axis; W two, their momentum-weighted centre on the axis
+    hard = 1.0 - soft_z.sum(axis=1)
+    split = np.where(signal, rng.uniform(0.2, 0.5, n), 0.0)
+    angle = np.where(signal, 80.0 / (pt * np.sqrt(np.maximum(split * (1 - split), 1e-12))), 0.0)
+    axis = rng.uniform(0.0, 2 * np.pi, n)
+    prong_z = hard[:, None] * np.stack([1 - split, split], axis=1)
+    prong_r = angle[:, None] * np.stack([split, -(1 - split)], axis=1)
+    z = np.concatenate([prong_z, soft_z], axis=1)  # (n, 8) momentum fractions; a QCD jet's second prong is 0
+    eta = np.concatenate([prong_r * np.cos(axis)[:, None], soft_angle * np.cos(soft_dir)], axis=1)
+    phi = np.concatenate([prong_r * np.sin(axis)[:, None], soft_angle * np.sin(soft_dir)], axis=1)
+
+    cell = 1.6 / size
+    i_eta = np.clip(((eta + 0.8) / cell).astype(int), 0, size - 1)
+    i_phi = np.clip(((phi + 0.8) / cell).astype(int), 0, size - 1)
+    images = np.zeros((n, size * size))
+    np.add.at(images, (np.repeat(np.arange(n), z.shape[1]), (i_eta * size + i_phi).ravel()), z.ravel())
+    images = images.reshape(n, size, size)
+    for ax in (1, 2):  # the calorimeter's (1/4, 1/2, 1/4) sharing with the neighbours
+        pad = [(0, 0), (0, 0), (0, 0)]
+        pad[ax] = (1, 1)
+        padded = np.pad(images, pad)
+        images = sum(w * np.take(padded, np.arange(shift, shift + size), axis=ax)
+                     for w, shift in ((0.25, 0), (0.5, 1), (0.25, 2)))
+    X = images.reshape(n, -1)
+    X /= X.sum(axis=1, keepdims=True)
+    spread = np.sum(z * (eta ** 2 + phi ** 2), axis=1) - np.sum(z * eta, axis=1) ** 2 - np.sum(z * phi, axis=1) ** 2
+    return X, {"signal": signal, "pt": pt, "mass": pt * np.sqrt(np.maximum(spread, 0.0)),
+               "leading": z.max(axis=1), "n_particles": (z > 0).sum(axis=1)}

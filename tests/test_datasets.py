@@ -186,3 +186,21 @@ def test_whitening_whole_images_flattens_their_spectrum():
         return np.corrcoef(image[:, :-1].ravel(), image[:, 1:].ravel())[0, 1]
 
     assert neighbours(photo) > 0.8 and neighbours(white) < 0.5, (neighbours(photo), neighbours(white))
+
+
+def test_jet_images_background_and_signal():
+    """Rows are images summing to 1; the signal fraction is as asked; W jets sit at the W mass
+    (two prongs at dR = m / (pT sqrt(z(1-z)))), QCD jets spread widely; seeded."""
+    from miniae.datasets import jet_images
+
+    X, info = jet_images(3000, signal_fraction=0.3, size=12, seed=0)
+    assert X.shape == (3000, 144) and X.min() >= 0 and np.allclose(X.sum(axis=1), 1.0)
+    assert abs(info["signal"].mean() - 0.3) < 0.03
+    w_mass, qcd_mass = info["mass"][info["signal"]], info["mass"][~info["signal"]]
+    assert abs(np.median(w_mass) - 80.0) < 3.0 and np.std(qcd_mass) > 3 * np.std(w_mass)
+    assert np.all(info["n_particles"][~info["signal"]] >= 2)          # a hard prong and at least one gluon
+    X_again, _ = jet_images(3000, signal_fraction=0.3, size=12, seed=0)
+    assert np.array_equal(X, X_again)
+    assert not jet_images(50, seed=0)[1]["signal"].any()
+    with pytest.raises(ValueError, match="signal_fraction"):
+        jet_images(10, signal_fraction=1.5)
