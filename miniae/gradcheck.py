@@ -11,18 +11,19 @@ which cuts the rounding error tenfold:
 
     df/dx_i  ~  [8 (f(x + h) - f(x - h)) - (f(x + 2h) - f(x - 2h))] / (12 h)   error O(h^4)
 
-Comparing an analytic gradient a with the numerical one n:
+Comparing an analytic gradient a with the numerical one n, two measures, two names:
 
-    rel_error(a, n) = max_i |a_i - n_i| / max(|a_i| + |n_i|, tiny)      (entry by entry)
+    rel_error(a, n) = max_i |a_i - n_i| / max(|a_i| + |n_i|, tiny)      (entry-wise, worst entry)
 
-is the textbook measure; but an entry a thousand times smaller than f itself cannot be
-resolved to 1e-7 by any finite difference, so the reports judge each parameter as a
-whole (the measure of the UFLDL sparse-autoencoder exercise),
+is the textbook measure (cs231n; rule of thumb 1e-7 in float64); but an entry a thousand
+times smaller than f itself cannot be resolved to 1e-7 by any finite difference, so the
+reports judge each parameter as a whole (the measure of the UFLDL sparse-autoencoder exercise),
 
-    error = ||a - n|| / (||a|| + ||n||)                               (Euclidean norms)
+    norm error = ||a - n|| / (||a|| + ||n||)                          (Euclidean norms)
 
-and name the entry where |a_i - n_i| is largest.  Rule of thumb in float64: 1e-7 or less
-is right for a smooth function; 1e-4 or more is a bug (or a kink, like ReLU at 0,
+(the column "norm error" of a report, passed at DEFAULT_THRESHOLD = 1e-6), and name the
+entry where |a_i - n_i| is largest.  Rule of thumb for the norm error in float64: 1e-7 or
+less is right for a smooth function; 1e-4 or more is a bug (or a kink, like ReLU at 0,
 crossed by the step; inputs are nudged away from kinks where the check can see them).
 float32 is refused: its rounding error (about 6e-8 relative) divided by h swamps the
 difference quotient, so even a correct gradient would "fail".
@@ -209,13 +210,13 @@ class Report:
 
     def __str__(self):
         header = (f"{self.title}  (float64, 4th-order differences, h={self.h:g}, "
-                  f"pass if rel. error <= {self.threshold:g})")
+                  f"pass if norm error ||a-n||/(||a||+||n||) <= {self.threshold:g})")
         if self.problem is not None:
             prefix = "not implemented yet" if self.problem_kind == "not implemented" else "could not run"
             return "\n".join([header, f"{prefix}: {self.problem}"])
         name_width = max([len("parameter")] + [len(e.name) for e in self.entries])
         lines = [header,
-                 f"{'parameter':<{name_width}}  {'rel. error':>10}  {'worst index':<12}  "
+                 f"{'parameter':<{name_width}}  {'norm error':>10}  {'worst index':<12}  "
                  f"{'analytic':>12}  {'numerical':>12}  result"]
         for e in self.entries:
             lines.append(f"{e.name:<{name_width}}  {e.error:>10.2e}  {e.index_str:<12}  "
