@@ -65,10 +65,11 @@ def cmd_gradcheck(args):
 
 
 # ----------------------------------------------------------------- miniae train
-KINDS = ("ae", "sparse", "denoising", "contractive", "vae")
+KINDS = ("ae", "sparse", "denoising", "contractive", "vae", "conv")
 
 # --data NAME -> the loader in miniae.datasets
-DATASETS = {"digits": "load_digits", "faces": "smiley_faces", "spectra": "spectra", "patches": "image_patches"}
+DATASETS = {"digits": "load_digits", "faces": "smiley_faces", "spectra": "spectra", "patches": "image_patches",
+            "mnist": "load_mnist", "fashion": "load_mnist"}
 
 
 def load_training_data(source, seed, n_samples=2000):
@@ -81,6 +82,8 @@ def load_training_data(source, seed, n_samples=2000):
     loader = getattr(datasets, DATASETS[source])
     if source == "digits":
         X = loader()[0]
+    elif source in ("mnist", "fashion"):  # the training part, from the user's files (see load_mnist)
+        X = loader("digits" if source == "mnist" else "fashion", split="train")[0]
     else:
         out = loader(n_samples, seed=seed)
         X = out[0] if isinstance(out, tuple) else out
@@ -96,6 +99,14 @@ def build_model(kind, n_features, args, X):
         in_unit_interval = X.min() >= 0 and X.max() <= 1
         return VAE.mirrored(sizes, activation="relu", likelihood="bernoulli" if in_unit_interval else "gaussian",
                             rng=args.seed)
+    if kind == "conv":
+        side = int(round(np.sqrt(n_features)))
+        if side * side != n_features or side % 4:
+            raise MiniaeInputError(f"train conv needs square one-channel images whose side is divisible by 4 "
+                                   f"(64 = 8x8, 784 = 28x28), got {n_features} features")
+        in_unit_interval = X.min() >= 0 and X.max() <= 1
+        return Autoencoder.conv((1, side, side), code_size=args.code_size,
+                                output="sigmoid" if in_unit_interval else "identity", rng=args.seed)
     if kind == "contractive":
         # the contractive penalty is exact for a one-layer encoder: input -> sigmoid code
         return Autoencoder.mirrored([n_features, args.code_size], code_activation="sigmoid",
@@ -214,7 +225,7 @@ def build_parser():
         module.add_arguments(p)
         p.set_defaults(func=module.run)
 
-    p = sub.add_parser("train", help="train an autoencoder (ae, sparse, denoising, contractive, vae)",
+    p = sub.add_parser("train", help="train an autoencoder (ae, sparse, denoising, contractive, vae, conv)",
                        description=cmd_train.__doc__)
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)

@@ -1,10 +1,14 @@
-"""Data sets, all made locally (no downloads) and deterministic given a seed.
+"""Data sets, all made locally (no downloads) and deterministic given a seed; MNIST and
+Fashion-MNIST are read from files the user has (``load_mnist``).
 
 Every loader returns float64 arrays of shape (n_samples, n_features) in a documented range.
 """
+import gzip
+from pathlib import Path
+
 import numpy as np
+from sklearn.datasets import fetch_openml, get_data_home, load_sample_images
 from sklearn.datasets import load_digits as _load
-from sklearn.datasets import load_sample_images
 from sklearn.model_selection import train_test_split
 
 from .validation import check_positive_int
@@ -384,3 +388,105 @@ def jet_images(n, signal_fraction=0.0, size=16, seed=0):
     spread = np.sum(z * (eta ** 2 + phi ** 2), axis=1) - np.sum(z * eta, axis=1) ** 2 - np.sum(z * phi, axis=1) ** 2
     return X, {"signal": signal, "pt": pt, "mass": pt * np.sqrt(np.maximum(spread, 0.0)),
                "leading": z.max(axis=1), "n_particles": (z > 0).sum(axis=1)}
+
+
+# --------------------------------------------------------------------------- MNIST and Fashion-MNIST
+MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+MNIST_FOLDERS = {"digits": "mnist", "fashion": "fashion-mnist"}  # under scikit-learn's data home
+MNIST_NPZ = {"digits": "mnist.npz", "fashion": "fashion-mnist.npz"}  # Keras-style: x_train, y_train, x_test, y_test
+MNIST_OPENML = {"digits": "mnist_784", "fashion": "Fashion-MNIST"}
+
+
+def read_idx(path):
+    """An array from an IDX file (the format of MNIST's files), gzipped (.gz) or not.
+
+    Layout: two zero bytes, a type byte (0x08: unsigned bytes), the number of dimensions,
+    then each dimension as a big-endian 32-bit int, then the data.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or data[3] < 1:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (its first bytes are {data[:4]!r}, "
+                         "expected 00 00 08 and a number of dimensions)")
+    ndim = data[3]
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    expected = 4 + 4 * ndim + int(np.prod(shape))
+    if len(data) != expected:
+        raise ValueError(f"{path} holds {len(data)} bytes but its header {shape} needs {expected}; "
+                         "the file is truncated or damaged")
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _find_idx(folder, name):
+    """folder/name or folder/name.gz, or None."""
+    for candidate in (folder / name, folder / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _mnist_arrays(kind, folder, download):
+    """{"train": (images, labels), "test": (images, labels)} as uint8 arrays from ``folder``."""
+    npz = folder / MNIST_NPZ[kind]
+    if npz.is_file():
+        with np.load(npz, allow_pickle=False) as archive:
+            return {part: (archive[f"x_{part}"], archive[f"y_{part}"]) for part in ("train", "test")}
+    found = {part: [_find_idx(folder, name) for name in names] for part, names in MNIST_FILES.items()}
+    if all(path is not None for paths in found.values() for path in paths):
+        return {part: tuple(read_idx(path) for path in paths) for part, paths in found.items()}
+    if download:
+        data = fetch_openml(MNIST_OPENML[kind], version=1, as_frame=False, data_home=str(folder.parent))
+        images = data.data.astype(np.uint8).reshape(-1, 28, 28)
+        labels = data.target.astype(np.uint8)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(npz, x_train=images[:60000], y_train=labels[:60000],
+                            x_test=images[60000:], y_test=labels[60000:])
+        return _mnist_arrays(kind, folder, download=False)
+    names = ", ".join(name + "[.gz]" for names in MNIST_FILES.values() for name in names)
+    raise FileNotFoundError(
+        f"load_mnist(kind={kind!r}) found no data in {folder}: put the four IDX files there ({names}) or a "
+        f"Keras-style {MNIST_NPZ[kind]} (arrays x_train, y_train, x_test, y_test), pass path= to the folder "
+        "that holds them, or call load_mnist(..., download=True) to fetch them once from OpenML"
+    )
+
+
+def load_mnist(kind="digits", path=None, split="both", dtype=np.float64, download=False):
+    """MNIST (``kind="digits"``) or Fashion-MNIST (``kind="fashion"``) from local files.
+
+    Reads, from the folder ``path`` (default: ``<scikit-learn data home>/mnist`` or
+    ``/fashion-mnist``, see ``sklearn.datasets.get_data_home()``), either the four standard
+    IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each gzipped ``.gz`` or not) or a
+    Keras-style ``mnist.npz`` / ``fashion-mnist.npz``.  Nothing is downloaded unless
+    ``download=True`` (then OpenML's copy is fetched by ``sklearn.datasets.fetch_openml`` and
+    kept in the folder as the .npz).
+
+    Pixels are scaled from 0..255 to [0, 1]; each image is one row of 784 = 28 x 28 numbers
+    (``X.reshape(-1, 1, 28, 28)`` gives the images).  split="both" returns
+    (X_train, X_test, y_train, y_test) like ``load_digits(split="both")``; "train" or "test"
+    returns (X, y) of that part.  ``dtype=np.float32`` halves the memory (the training set is
+    376 MB in float64).
+    """
+    if kind not in MNIST_FOLDERS:
+        raise ValueError(f"kind must be 'digits' or 'fashion', got {kind!r}")
+    if split not in ("both", "train", "test"):
+        raise ValueError(f"split must be 'both', 'train' or 'test', got {split!r}")
+    folder = Path(path) if path is not None else Path(get_data_home()) / MNIST_FOLDERS[kind]
+    if path is not None and not folder.is_dir():
+        raise FileNotFoundError(f"load_mnist: path {str(path)!r} is not a folder; pass the folder that holds "
+                                "the IDX files or the .npz")
+    arrays = _mnist_arrays(kind, folder, download)
+    out = {}
+    for part, (images, labels) in arrays.items():
+        if images.ndim != 3 or labels.shape != (len(images),):
+            raise ValueError(f"load_mnist: the {part} images have shape {images.shape} and the labels "
+                             f"{labels.shape}; expected (n, height, width) and (n,)")
+        X = images.reshape(len(images), -1).astype(dtype)
+        X /= 255.0
+        out[part] = (X, labels.astype(np.int64))
+    if split == "both":
+        return out["train"][0], out["test"][0], out["train"][1], out["test"][1]
+    return out[split]

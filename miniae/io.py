@@ -48,9 +48,12 @@ def describe_layer(layer):
         return {"type": "LeakyReLU", "slope": layer.slope}
     if isinstance(layer, Activation) and type(layer).__name__ in _LAYER_TYPES:
         return {"type": type(layer).__name__}
+    if type(layer) in _SHAPE_LAYERS.values():  # convolution, pooling, reshaping: their config()
+        return {"type": type(layer).__name__, **layer.config()}
     raise MiniaeInputError(
         f"miniae.io cannot save a layer of type {type(layer).__name__}; it knows Sequential, Dense "
-        f"and the activations {sorted(n for n in _LAYER_TYPES if n not in ('Sequential', 'Dense'))}"
+        f"and the activations {sorted(n for n in _LAYER_TYPES if n not in ('Sequential', 'Dense'))}, "
+        f"and {sorted(_SHAPE_LAYERS)}"
     )
 
 
@@ -65,12 +68,21 @@ def build_layer(spec, dtype):
         return layers.LeakyReLU(spec["slope"])
     if kind in _LAYER_TYPES:
         return _LAYER_TYPES[kind]()
+    if kind in _SHAPE_LAYERS:
+        cls = _SHAPE_LAYERS[kind]
+        config = {key: value for key, value in spec.items() if key != "type"}
+        if issubclass(cls, (layers.Conv2D, layers.ConvTranspose2D)):  # the layers with weights
+            config.update(rng=0, dtype=dtype)
+        return cls(**config)
     raise ModelFileError(f"the file describes a layer of unknown type {kind!r}")
 
 
 _LAYER_TYPES = {cls.__name__: cls for cls in
                 (Sequential, Dense, layers.Identity, layers.ReLU, layers.LeakyReLU,
                  layers.Sigmoid, layers.Tanh, layers.Softplus)}
+_SHAPE_LAYERS = {cls.__name__: cls for cls in
+                 (layers.Conv2D, layers.ConvTranspose2D, layers.Conv1D, layers.MaxPool2D, layers.Upsample2D,
+                  layers.Upsample1D, layers.Reshape, layers.Flatten)}
 
 
 def describe_loss(loss):

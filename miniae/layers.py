@@ -10,8 +10,13 @@ writes the gradients *into* the arrays of ``layer.grads`` (``self.grads["W"][...
 never a new array): inside a model they are slices of the model's one flat gradient
 vector, which the optimizer reads.  Every line keeps the input's dtype, so a float32 model
 never silently computes in float64.
+
+Images and signals: ``Conv2D``, ``ConvTranspose2D``, ``MaxPool2D``, ``Upsample2D`` on
+(batch, C, H, W) and ``Conv1D``, ``Upsample1D`` on (batch, C, L), by im2col and one matrix
+product; ``Reshape`` and ``Flatten`` keep a model's boundary at (batch, n_features).
 """
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit
 
 
@@ -347,3 +352,435 @@ class Sequential(Layer):
 
     def __repr__(self):
         return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"
+
+
+# --------------------------------------------------------------------------- images and signals
+# Convolutional layers see a sample as channels x positions: (batch, C, H, W) for images,
+# (batch, C, L) for signals.  A model's boundary stays (batch, n_features): its encoder starts
+# with Reshape((C, H, W)) and its decoder ends with Flatten().
+
+
+def _pair(value, name):
+    """An int or a pair of ints -> a tuple (for the height and the width)."""
+    pair = tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value), int(value))
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
+    return pair
+
+
+def _check_sizes(layer, **sizes):
+    """Refuse a size below its minimum: sizes = {name: (pair, minimum)}."""
+    for name, (pair, minimum) in sizes.items():
+        if min(pair) < minimum:
+            raise ValueError(f"{layer} needs {name} of at least {minimum}, got {pair}")
+
+
+def im2col(x, kernel, stride):
+    """x: (N, C, H, W) (padded already) -> cols: (N * Ho * Wo, C * kh * kw).
+
+    Row (n, i, j) of cols is the window of x that output pixel (i, j) of sample n sees,
+    x[n, :, i*sh : i*sh + kh, j*sw : j*sw + kw] flattened, so a convolution is one matrix
+    product cols @ W.reshape(C_out, -1).T.  Ho = (H - kh) // sh + 1 (and so for Wo).
+    """
+    kh, kw = kernel
+    sh, sw = stride
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, Ho, Wo, kh, kw), a view
+    n, c, ho, wo = windows.shape[:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # the one copy
+
+
+def col2im(cols, shape, kernel, stride):
+    """The adjoint of im2col: cols (N * Ho * Wo, C * kh * kw) -> x (shape = (N, C, H, W)).
+
+    Every entry of cols goes back to the pixel it was copied from; pixels seen by several
+    windows receive the sum.  One loop over the kh * kw kernel offsets (a, b): offset (a, b)
+    of window (i, j) is pixel (i*sh + a, j*sw + b).
+    """
+    kh, kw = kernel
+    sh, sw = stride
+    n, c, h, w = shape
+    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
+    cols = cols.reshape(n, ho, wo, c, kh, kw)
+    x = np.zeros(shape, dtype=cols.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            x[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += cols[:, :, :, :, a, b].transpose(0, 3, 1, 2)
+    return x
+
+
+def _pad(x, padding):
+    """Zeros around the last two axes: (N, C, H, W) -> (N, C, H + 2 ph, W + 2 pw)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _conv_init(init, shape, fan_in, fan_out, rng, dtype):
+    """He (N(0, 2 / fan_in)) or Glorot (U(-a, a), a = sqrt(6 / (fan_in + fan_out))), as Dense."""
+    rng = np.random.default_rng(rng)
+    if init == "he":
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype(dtype)
+    if init == "glorot":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, size=shape).astype(dtype)
+    raise ValueError(f"init must be 'he' or 'glorot', got {init!r}")
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as PyTorch's ``conv2d``) with a bias.
+
+        y[n, o, i, j] = b[o] + sum_{c, a, b'} W[o, c, a, b'] * xp[n, c, i*s + a, j*s + b']
+
+    with xp the input padded by ``padding`` zeros on each side.  Shapes: x (N, C_in, H, W),
+    W (C_out, C_in, kh, kw), b (C_out,), y (N, C_out, Ho, Wo), Ho = (H + 2 ph - kh) // sh + 1.
+
+    Forward is im2col and one matrix product: cols (N Ho Wo, C_in kh kw) @ W_mat^T with
+    W_mat = W.reshape(C_out, C_in kh kw).  Backward, by the chain rule on that product:
+
+    - dW = dy_mat^T @ cols: each weight W[o, c, a, b'] multiplies every pixel it ever meets,
+      so its gradient is the correlation of the input x with dy (sum over n, i, j of
+      dy[n, o, i, j] * xp[n, c, i*s + a, j*s + b']);
+    - db = dy summed over the batch and the positions;
+    - dx = col2im(dy_mat @ W_mat): each input pixel collects dy from every output pixel whose
+      window covered it, weighted by the kernel entry that met it, which is the full
+      convolution of dy (dilated by the stride) with the flipped kernel.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he", rng=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.stride, self.padding = (_pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
+                                                       _pair(padding, "padding"))
+        _check_sizes(type(self).__name__, in_channels=((self.in_channels,) * 2, 1),
+                     out_channels=((self.out_channels,) * 2, 1), kernel_size=(self.kernel_size, 1),
+                     stride=(self.stride, 1), padding=(self.padding, 0))
+        kh, kw = self.kernel_size
+        W = _conv_init(init, self.weight_shape(), self.in_channels * kh * kw, self.out_channels * kh * kw,
+                       rng, dtype)
+        self.params = {"W": W, "b": np.zeros(self.out_channels, dtype=dtype)}
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.input_grad = True  # False: backward skips dL/dx (a model's first layer)
+
+    def weight_shape(self):
+        return (self.out_channels, self.in_channels, *self.kernel_size)
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> y: (N, C_out, Ho, Wo)."""
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r} needs input (batch, {self.in_channels}, height, width), got {x.shape}")
+        self.x_shape = x.shape
+        xp = _pad(x, self.padding)
+        self.padded_shape = xp.shape
+        if xp.shape[2] < self.kernel_size[0] or xp.shape[3] < self.kernel_size[1]:
+            raise ValueError(f"{self!r}: the padded input {xp.shape[2:]} is smaller than the kernel")
+        self.cols = im2col(xp, self.kernel_size, self.stride)  # (N Ho Wo, C_in kh kw)
+        n, ho = x.shape[0], (xp.shape[2] - self.kernel_size[0]) // self.stride[0] + 1
+        wo = (xp.shape[3] - self.kernel_size[1]) // self.stride[1] + 1
+        W_mat = self.params["W"].reshape(self.out_channels, -1)  # (C_out, C_in kh kw)
+        y = self.cols @ W_mat.T + self.params["b"]  # (N Ho Wo, C_out)
+        return y.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, dy):
+        """dy: (N, C_out, Ho, Wo) -> dx: (N, C_in, H, W); writes grads W and b."""
+        dy_mat = dy.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)  # (N Ho Wo, C_out)
+        W_mat = self.params["W"].reshape(self.out_channels, -1)
+        # the correlation of x with dy: d/dW_mat of cols @ W_mat^T is dy_mat^T @ cols
+        self.grads["W"][...] = (dy_mat.T @ self.cols).reshape(self.grads["W"].shape)
+        # b is added at every position of every sample
+        self.grads["b"][...] = dy.sum(axis=(0, 2, 3))
+        if not self.input_grad:
+            return None
+        # d/dcols is dy_mat @ W_mat; col2im returns each window's share to its pixels
+        dxp = col2im(dy_mat @ W_mat, self.padded_shape, self.kernel_size, self.stride)
+        (ph, pw), (_, _, h, w) = self.padding, self.x_shape
+        return dxp[:, :, ph:ph + h, pw:pw + w]  # the padding's gradient is dropped
+
+    def config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding})")
+
+
+class ConvTranspose2D(Layer):
+    """Transposed convolution, as PyTorch's ``conv_transpose2d``: the map whose matrix is the
+    transpose of Conv2D's, so it spreads each input pixel over a kernel-sized patch of the output.
+
+        y = crop(col2im(x_mat @ W_mat)) + b
+
+    with x_mat = x as rows (N H W, C_in), W_mat = W.reshape(C_in, C_out kh kw); input pixel
+    (i, j) lands at output (i*s + a - p, j*s + b' - p).  Shapes: x (N, C_in, H, W),
+    W (C_in, C_out, kh, kw), b (C_out,), y (N, C_out, Ho, Wo) with
+    Ho = (H - 1) sh - 2 ph + kh + output_padding (output_padding < stride picks one of the
+    input sizes a stride-s Conv2D maps to H).
+
+    Backward is Conv2D's forward read backwards: dy is padded and cut into windows by im2col;
+    dx = dy_cols @ W_mat^T (each input pixel gathers the dy of the patch it was spread over),
+    dW = x_mat^T @ dy_cols (the correlation of x with dy), db = dy summed over n, i, j.
+    When the kernel is not a multiple of the stride, output pixels receive different numbers
+    of contributions: the checkerboard artefact (Odena et al. 2016).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, init="he",
+                 rng=None, dtype=np.float64):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.stride, self.padding = (_pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
+                                                       _pair(padding, "padding"))
+        self.output_padding = _pair(output_padding, "output_padding")
+        _check_sizes(type(self).__name__, in_channels=((self.in_channels,) * 2, 1),
+                     out_channels=((self.out_channels,) * 2, 1), kernel_size=(self.kernel_size, 1),
+                     stride=(self.stride, 1), padding=(self.padding, 0), output_padding=(self.output_padding, 0))
+        if any(op >= s for op, s in zip(self.output_padding, self.stride)):
+            raise ValueError(f"ConvTranspose2D needs output_padding smaller than stride, got "
+                             f"output_padding={self.output_padding}, stride={self.stride}")
+        kh, kw = self.kernel_size
+        sh, sw = self.stride
+        # He for a transposed convolution: each output pixel sums about C_in kh kw / (sh sw) inputs
+        fan_in = max(self.in_channels * kh * kw // (sh * sw), 1)
+        W = _conv_init(init, (self.in_channels, self.out_channels, kh, kw), fan_in,
+                       self.out_channels * kh * kw, rng, dtype)
+        self.params = {"W": W, "b": np.zeros(self.out_channels, dtype=dtype)}
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.input_grad = True
+
+    def output_shape(self, h, w):
+        (kh, kw), (sh, sw), (ph, pw), (oh, ow) = self.kernel_size, self.stride, self.padding, self.output_padding
+        return (h - 1) * sh - 2 * ph + kh + oh, (w - 1) * sw - 2 * pw + kw + ow
+
+    def forward(self, x):
+        """x: (N, C_in, H, W) -> y: (N, C_out, Ho, Wo)."""
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r} needs input (batch, {self.in_channels}, height, width), got {x.shape}")
+        n, _, h, w = x.shape
+        ho, wo = self.output_shape(h, w)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"{self!r}: an input of {h}x{w} gives an empty output ({ho}x{wo})")
+        (ph, pw) = self.padding
+        self.x_mat = x.transpose(0, 2, 3, 1).reshape(-1, self.in_channels)  # (N H W, C_in)
+        W_mat = self.params["W"].reshape(self.in_channels, -1)  # (C_in, C_out kh kw)
+        # the rows of x_mat @ W_mat are patches, ordered as Conv2D's windows: col2im adds them up
+        patches = (self.x_mat @ W_mat).reshape(n * h * w, self.out_channels, *self.kernel_size)
+        full = col2im(patches, (n, self.out_channels, ho + 2 * ph, wo + 2 * pw), self.kernel_size, self.stride)
+        y = full[:, :, ph:ph + ho, pw:pw + wo]
+        return y + self.params["b"].reshape(1, -1, 1, 1)
+
+    def backward(self, dy):
+        """dy: (N, C_out, Ho, Wo) -> dx: (N, C_in, H, W); writes grads W and b."""
+        n = dy.shape[0]
+        dy_cols = im2col(_pad(dy, self.padding), self.kernel_size, self.stride)  # (N H W, C_out kh kw)
+        W_mat = self.params["W"].reshape(self.in_channels, -1)
+        # d/dW_mat of x_mat @ W_mat is x_mat^T @ (the gradient of the patches)
+        self.grads["W"][...] = (self.x_mat.T @ dy_cols).reshape(self.grads["W"].shape)
+        self.grads["b"][...] = dy.sum(axis=(0, 2, 3))
+        if not self.input_grad:
+            return None
+        h = (dy.shape[2] + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
+        w = (dy.shape[3] + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+        dx_mat = dy_cols @ W_mat.T  # (N H W, C_in)
+        return dx_mat.reshape(n, h, w, self.in_channels).transpose(0, 3, 1, 2)
+
+    def config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "output_padding": list(self.output_padding)}
+
+    def __repr__(self):
+        return (f"ConvTranspose2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, output_padding={self.output_padding})")
+
+
+class Conv1D(Conv2D):
+    """1-D convolution on signals, as PyTorch's ``conv1d``: x (N, C_in, L) -> y (N, C_out, Lo),
+    W (C_out, C_in, k), b (C_out,), Lo = (L + 2 p - k) // s + 1.
+
+    The same formula as Conv2D on a picture one pixel high (kernel (1, k), stride (1, s),
+    padding (0, p)), so forward and backward are Conv2D's on x[:, :, None, :].
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he", rng=None,
+                 dtype=np.float64):
+        for name, value in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding)):
+            if isinstance(value, (tuple, list)):
+                raise ValueError(f"Conv1D's {name} is one int, got {value!r}")
+        super().__init__(in_channels, out_channels, (1, kernel_size), (1, stride), (0, padding), init, rng, dtype)
+
+    def weight_shape(self):
+        return (self.out_channels, self.in_channels, self.kernel_size[1])
+
+    def forward(self, x):
+        """x: (N, C_in, L) -> y: (N, C_out, Lo)."""
+        if x.ndim != 3 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r} needs input (batch, {self.in_channels}, length), got {x.shape}")
+        return super().forward(x[:, :, None, :])[:, :, 0, :]
+
+    def backward(self, dy):
+        """dy: (N, C_out, Lo) -> dx: (N, C_in, L); writes grads W (C_out, C_in, k) and b."""
+        dx = super().backward(dy[:, :, None, :])
+        return None if dx is None else dx[:, :, 0, :]
+
+    def config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": self.kernel_size[1], "stride": self.stride[1], "padding": self.padding[1]}
+
+    def __repr__(self):
+        return (f"Conv1D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
+                f"stride={self.stride[1]}, padding={self.padding[1]})")
+
+
+class MaxPool2D(Layer):
+    """Max pooling, as PyTorch's ``max_pool2d``: y[n, c, i, j] = max of x over the window
+    x[n, c, i*s : i*s + k, j*s : j*s + k] (leftover rows and columns are dropped).
+
+    Backward: only the maximum of each window moved y, so dy goes to that one pixel
+    (the first of equal maxima) and every other pixel gets 0; overlapping windows add up.
+    Shapes: x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = (H - kh) // sh + 1.  ``stride``
+    defaults to ``size``.
+    """
+
+    def __init__(self, size, stride=None):
+        super().__init__()
+        self.size = _pair(size, "size")
+        self.stride = self.size if stride is None else _pair(stride, "stride")
+        _check_sizes("MaxPool2D", size=(self.size, 1), stride=(self.stride, 1))
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> y: (N, C, Ho, Wo)."""
+        if x.ndim != 4 or x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
+            raise ValueError(f"{self!r} needs input (batch, channels, height, width) at least {self.size}, "
+                             f"got {x.shape}")
+        self.x_shape = x.shape
+        windows = sliding_window_view(x, self.size, axis=(2, 3))[:, :, ::self.stride[0], ::self.stride[1]]
+        windows = windows.reshape(*windows.shape[:4], -1)  # (N, C, Ho, Wo, kh kw)
+        self.argmax = windows.argmax(axis=-1)  # which entry of each window is the maximum
+        return np.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dy):
+        """dy: (N, C, Ho, Wo) -> dx: (N, C, H, W), dy routed to each window's maximum."""
+        (kh, kw), (sh, sw) = self.size, self.stride
+        ho, wo = dy.shape[2:]
+        dx = np.zeros(self.x_shape, dtype=dy.dtype)
+        for a in range(kh):  # window offset (a, b) is pixel (i*sh + a, j*sw + b)
+            for b in range(kw):
+                dx[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += dy * (self.argmax == a * kw + b)
+        return dx
+
+    def config(self):
+        return {"size": list(self.size), "stride": list(self.stride)}
+
+    def __repr__(self):
+        return f"MaxPool2D(size={self.size}, stride={self.stride})"
+
+
+class Upsample2D(Layer):
+    """Nearest-neighbour upsampling: every pixel becomes an fh x fw block,
+    y[n, c, i, j] = x[n, c, i // fh, j // fw].  Shapes: (N, C, H, W) -> (N, C, fh H, fw W).
+
+    Backward: each input pixel was copied into its block, so dx is dy summed over the block.
+    """
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = _pair(factor, "factor")
+        _check_sizes("Upsample2D", factor=(self.factor, 1))
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> y: (N, C, fh H, fw W)."""
+        if x.ndim != 4:
+            raise ValueError(f"{self!r} needs input (batch, channels, height, width), got {x.shape}")
+        fh, fw = self.factor
+        return x.repeat(fh, axis=2).repeat(fw, axis=3)
+
+    def backward(self, dy):
+        """dy: (N, C, fh H, fw W) -> dx: (N, C, H, W), the sum over each block."""
+        (fh, fw), (n, c, h, w) = self.factor, dy.shape
+        return dy.reshape(n, c, h // fh, fh, w // fw, fw).sum(axis=(3, 5))
+
+    def config(self):
+        return {"factor": list(self.factor)}
+
+    def __repr__(self):
+        return f"Upsample2D(factor={self.factor})"
+
+
+class Upsample1D(Layer):
+    """Nearest-neighbour upsampling of signals: (N, C, L) -> (N, C, f L), y[n, c, i] = x[n, c, i // f];
+    backward sums dy over each run of f copies."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = int(factor)
+        _check_sizes("Upsample1D", factor=((self.factor,) * 2, 1))
+
+    def forward(self, x):
+        """x: (N, C, L) -> y: (N, C, f L)."""
+        if x.ndim != 3:
+            raise ValueError(f"{self!r} needs input (batch, channels, length), got {x.shape}")
+        return x.repeat(self.factor, axis=2)
+
+    def backward(self, dy):
+        """dy: (N, C, f L) -> dx: (N, C, L)."""
+        n, c, length = dy.shape
+        return dy.reshape(n, c, length // self.factor, self.factor).sum(axis=3)
+
+    def config(self):
+        return {"factor": self.factor}
+
+    def __repr__(self):
+        return f"Upsample1D(factor={self.factor})"
+
+
+class Reshape(Layer):
+    """Each sample to ``shape``: (N, prod(shape)) -> (N, *shape), e.g. (N, 64) -> (N, 1, 8, 8).
+
+    An encoder starts with one, so the model still takes (n_samples, n_features) rows.
+    Backward reshapes dy back to the input's shape.
+    """
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        _check_sizes("Reshape", shape=(self.shape, 1))
+        self.input_grad = True
+
+    @property
+    def n_in(self):
+        """The number of features a sample has: prod(shape)."""
+        return int(np.prod(self.shape))
+
+    def forward(self, x):
+        """x: (N, ...) with prod(shape) numbers a sample -> (N, *shape)."""
+        if int(np.prod(x.shape[1:])) != self.n_in:
+            raise ValueError(f"{self!r} needs {self.n_in} numbers a sample, got input of shape {x.shape}")
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], *self.shape)
+
+    def backward(self, dy):
+        """dy: (N, *shape) -> dx: the input's shape (None if input_grad is False)."""
+        return dy.reshape(self.x_shape) if self.input_grad else None
+
+    def config(self):
+        return {"shape": list(self.shape)}
+
+    def __repr__(self):
+        return f"Reshape({self.shape})"
+
+
+class Flatten(Layer):
+    """(N, ...) -> (N, features): a decoder ends with one, so a model returns rows again."""
+
+    def forward(self, x):
+        """x: (N, C, H, W) or (N, C, L) -> y: (N, C H W) or (N, C L)."""
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        """dy: (N, features) -> dx: the input's shape."""
+        return dy.reshape(self.x_shape)
+
+    def config(self):
+        return {}

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from .layers import Dense, Sequential, make_activation
+from .layers import Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, Reshape, Sequential, Upsample2D, make_activation
 from .losses import make_loss
 from .validation import check_data, check_sizes
 
@@ -197,6 +197,60 @@ class Autoencoder(Model):
         """The linear autoencoder x -> x W_enc + b_enc -> h W_dec + b_dec (what PCA is compared with)."""
         return cls.mirrored([n_features, code_size], activation="identity", rng=rng, dtype=dtype, **kwargs)
 
+    @classmethod
+    def conv(cls, input_shape, channels=(8, 16), code_size=8, kernel_size=3, up="upsample", activation="relu",
+             output="sigmoid", code_activation="identity", loss="mse", rng=None, dtype=np.float64):
+        """The convolutional hourglass on images of ``input_shape`` = (C, H, W), rows of C H W pixels.
+
+        Encoder: Reshape((C, H, W)), then for each entry c of ``channels`` a Conv2D to c channels
+        ("same" padding, ``kernel_size`` odd), the activation and a 2x2 MaxPool2D; then Flatten
+        and a Dense to the code.  Decoder: a Dense back, Reshape, then for each stage (in
+        reverse) a 2x upsampling and a convolution: ``up="upsample"`` is Upsample2D(2) then
+        Conv2D, ``up="transpose"`` one ConvTranspose2D with stride 2; the last stage maps to C
+        channels with ``output``; Flatten.  H and W must be divisible by 2 ** len(channels).
+        """
+        shape = tuple(int(s) for s in input_shape) if isinstance(input_shape, (tuple, list)) else ()
+        if len(shape) != 3 or min(shape) < 1:
+            raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")
+        channels = [int(c) for c in channels]
+        if not channels or min(channels) < 1:
+            raise ValueError(f"channels must be a non-empty list of positive ints, got {channels!r}")
+        factor = 2 ** len(channels)
+        if shape[1] % factor or shape[2] % factor:
+            raise ValueError(f"input_shape {shape}: height and width must be divisible by {factor} "
+                             f"(2 ** len(channels)) for {len(channels)} pooling stages")
+        if up not in ("upsample", "transpose"):
+            raise ValueError(f"up must be 'upsample' or 'transpose', got {up!r}")
+        k = int(kernel_size)
+        if k < 1 or k % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd int (for 'same' padding), got {kernel_size!r}")
+        activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
+        rng = np.random.default_rng(rng)
+
+        def act(name):
+            return [] if name == "identity" else [copy.deepcopy(make_activation(name))]
+
+        inner = (channels[-1], shape[1] // factor, shape[2] // factor)  # the smallest feature map
+        n_inner = int(np.prod(inner))
+        encoder = [Reshape(shape)]
+        for c_in, c_out in zip([shape[0], *channels[:-1]], channels):
+            encoder += [Conv2D(c_in, c_out, k, padding=k // 2, rng=rng, dtype=dtype), *act(activation), MaxPool2D(2)]
+        encoder += [Flatten(), Dense(n_inner, code_size, rng=rng, dtype=dtype), *act(code_activation)]
+        decoder = [Dense(code_size, n_inner, rng=rng, dtype=dtype), *act(activation), Reshape(inner)]
+        for i, (c_in, c_out) in enumerate(zip(channels[::-1], [*channels[-2::-1], shape[0]])):
+            if up == "upsample":
+                decoder += [Upsample2D(2), Conv2D(c_in, c_out, k, padding=k // 2, rng=rng, dtype=dtype)]
+            else:  # output size (H - 1) 2 - 2 (k - 1) / 2 + k + 1 = 2 H
+                decoder += [ConvTranspose2D(c_in, c_out, k, stride=2, padding=k // 2, output_padding=1,
+                                            rng=rng, dtype=dtype)]
+            decoder += act(output if i == len(channels) - 1 else activation)
+        decoder += [Flatten()]
+        model = cls(Sequential(*encoder), Sequential(*decoder), loss=loss, rng=rng)
+        model.config = {"builder": "conv", "input_shape": list(shape), "channels": channels, "code_size": code_size,
+                        "kernel_size": k, "up": up, "activation": activation, "output": output,
+                        "code_activation": code_activation, "dtype": np.dtype(dtype).name}
+        return model
+
     # ----------------------------------------------------------------- the step
     def loss_and_grads(self, X):
         """One forward and one backward pass on the batch X: (batch, n_features).
@@ -241,6 +295,9 @@ class Autoencoder(Model):
     @property
     def n_features(self):
         """Input width, read off the first Dense layer (None if there is none)."""
+        first = self.first_layer()
+        if isinstance(first, Reshape):  # a convolutional encoder: rows of prod(shape) numbers
+            return first.n_in
         for _, value, _ in self.named_parameters():
             if value.ndim == 2:
                 return value.shape[0]

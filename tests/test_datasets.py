@@ -1,7 +1,10 @@
 """The synthetic data sets: deterministic given a seed, in their documented ranges, with clear errors."""
+import gzip
+
 import numpy as np
 import pytest
 
+from miniae import datasets
 from miniae.datasets import (
     _grey_sample_photos,
     downsample_image,
@@ -204,3 +207,56 @@ def test_jet_images_background_and_signal():
     assert not jet_images(50, seed=0)[1]["signal"].any()
     with pytest.raises(ValueError, match="signal_fraction"):
         jet_images(10, signal_fraction=1.5)
+
+
+def write_idx(path, array):
+    """An IDX file of unsigned bytes (MNIST's format), gzipped when the name ends in .gz."""
+    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def small_mnist(rng, n_train=6, n_test=4):
+    return {"train": (rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train)),
+            "test": (rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test))}
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_load_mnist_reads_idx_files(tmp_path, suffix):
+    parts = small_mnist(np.random.default_rng(0))
+    for part, (images, labels) in parts.items():
+        prefix = "train" if part == "train" else "t10k"
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte{suffix}", images)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
+    X_train, X_test, y_train, y_test = datasets.load_mnist(path=tmp_path)
+    assert X_train.shape == (6, 784) and X_test.shape == (4, 784) and X_train.dtype == np.float64
+    np.testing.assert_allclose(X_train * 255, parts["train"][0].reshape(6, -1))
+    np.testing.assert_array_equal(y_test, parts["test"][1])
+    X, y = datasets.load_mnist("fashion", path=tmp_path, split="test", dtype=np.float32)
+    assert X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1 and len(y) == 4
+
+
+def test_load_mnist_reads_a_keras_npz(tmp_path):
+    parts = small_mnist(np.random.default_rng(1))
+    np.savez(tmp_path / "fashion-mnist.npz", x_train=parts["train"][0].astype(np.uint8), y_train=parts["train"][1],
+             x_test=parts["test"][0].astype(np.uint8), y_test=parts["test"][1])
+    X_train, y_train = datasets.load_mnist("fashion", path=tmp_path, split="train")
+    np.testing.assert_allclose(X_train * 255, parts["train"][0].reshape(6, -1))
+    with pytest.raises(FileNotFoundError, match="mnist.npz"):  # the digits are not there
+        datasets.load_mnist("digits", path=tmp_path)
+
+
+def test_load_mnist_names_the_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte.*t10k-labels-idx1-ubyte.*download=True"):
+        datasets.load_mnist(path=tmp_path)
+    with pytest.raises(ValueError, match="kind"):
+        datasets.load_mnist("letters", path=tmp_path)
+
+
+def test_read_idx_refuses_a_truncated_file(tmp_path):
+    write_idx(tmp_path / "x", np.zeros((3, 4, 4)))
+    data = (tmp_path / "x").read_bytes()
+    (tmp_path / "x").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        datasets.read_idx(tmp_path / "x")

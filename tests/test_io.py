@@ -252,3 +252,16 @@ def test_config_that_is_not_json_cannot_be_saved(tmp_path):
     with pytest.raises(MiniaeInputError, match="cannot describe this model as JSON"):
         io.save(model, tmp_path / "m.npz")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("up", ["upsample", "transpose"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_autoencoder_round_trips_bit_exactly(tmp_path, up, dtype):
+    model = Autoencoder.conv((1, 8, 8), channels=(3, 4), code_size=3, up=up, rng=0, dtype=dtype)
+    model.theta[...] = np.random.default_rng(0).standard_normal(model.theta.size)  # not the fresh init
+    io.save(model, tmp_path / "conv.npz")
+    loaded = io.load(tmp_path / "conv.npz")
+    assert repr(loaded) == repr(model) and loaded.config == model.config
+    assert loaded.theta.dtype == model.theta.dtype and np.array_equal(loaded.theta, model.theta)
+    X = np.random.default_rng(1).uniform(0, 1, (4, 64)).astype(dtype)
+    assert np.array_equal(loaded.reconstruct(X), model.reconstruct(X))

@@ -1,0 +1,198 @@
+"""Convolution, pooling and reshaping layers: finite-difference checks in float64 on several
+shapes, strides and paddings (odd sizes included), small hand-computed answers, and a whole
+convolutional autoencoder (gradient check, training, the command line)."""
+import numpy as np
+import pytest
+
+import miniae as ma
+from miniae import cli
+from miniae.gradcheck import check_layer, check_model
+from miniae.layers import Conv1D, Conv2D, ConvTranspose2D, Flatten, MaxPool2D, Reshape, Upsample1D, Upsample2D, im2col
+
+
+def with_bias(layer, rng):
+    layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+    return layer
+
+
+CONV2D_CASES = [  # in, out, kernel, stride, padding, H, W
+    (1, 2, 3, 1, 0, 5, 5),
+    (2, 3, 3, 1, 1, 6, 7),
+    (2, 2, 3, 2, 1, 7, 9),
+    (3, 2, (2, 3), (2, 1), (0, 1), 5, 6),
+    (1, 2, 4, 3, 2, 9, 8),
+]
+
+
+@pytest.mark.parametrize("case", CONV2D_CASES)
+def test_conv2d_gradients(case):
+    rng = np.random.default_rng(0)
+    c_in, c_out, k, s, p, h, w = case
+    layer = with_bias(Conv2D(c_in, c_out, k, s, p, rng=rng), rng)
+    assert check_layer(layer, rng.standard_normal((2, c_in, h, w)))
+
+
+@pytest.mark.parametrize("case", CONV2D_CASES)
+def test_conv_transpose2d_gradients(case):
+    rng = np.random.default_rng(1)
+    c_in, c_out, k, s, p, h, w = case
+    output_padding = tuple(st - 1 for st in ((s, s) if isinstance(s, int) else s))  # the largest allowed
+    layer = with_bias(ConvTranspose2D(c_in, c_out, k, s, p, output_padding=output_padding, rng=rng), rng)
+    assert check_layer(layer, rng.standard_normal((2, c_in, h, w)))
+
+
+@pytest.mark.parametrize("case", [(1, 2, 3, 1, 1, 11), (2, 3, 5, 2, 2, 17), (3, 1, 4, 3, 0, 13)])
+def test_conv1d_gradients(case):
+    rng = np.random.default_rng(2)
+    c_in, c_out, k, s, p, length = case
+    layer = with_bias(Conv1D(c_in, c_out, k, s, p, rng=rng), rng)
+    assert layer.params["W"].shape == (c_out, c_in, k)
+    assert check_layer(layer, rng.standard_normal((2, c_in, length)))
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (MaxPool2D(2), (2, 3, 6, 6)),
+    (MaxPool2D(2), (2, 2, 7, 5)),  # odd: the last row and column are dropped
+    (MaxPool2D(3, stride=2), (2, 2, 9, 8)),  # overlapping windows
+    (Upsample2D(2), (2, 3, 3, 4)),
+    (Upsample2D((1, 3)), (2, 2, 3, 5)),
+    (Upsample1D(3), (2, 2, 7)),
+    (Reshape((2, 3, 4)), (3, 24)),
+    (Flatten(), (3, 2, 3, 5)),
+])
+def test_shape_layers_gradients(layer, shape):
+    assert check_layer(layer, np.random.default_rng(3).standard_normal(shape))
+
+
+def test_conv2d_known_answer():
+    # a 2x2 kernel [[1, 2], [3, 4]] slid over 0..8 as a 3x3 image, no padding
+    layer = Conv2D(1, 1, 2)
+    layer.params["W"][...] = [[[[1, 2], [3, 4]]]]
+    layer.params["b"][...] = 10
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    expected = [[0 + 2 + 9 + 16, 1 + 4 + 12 + 20], [3 + 8 + 18 + 28, 4 + 10 + 21 + 32]]
+    np.testing.assert_allclose(layer.forward(x)[0, 0], np.array(expected) + 10)
+    # stride 2 and padding 1 on a 3x3 image give a 2x2 output: the corners of the padded windows
+    layer = Conv2D(1, 1, 2, stride=2, padding=1)
+    layer.params["W"][...] = [[[[1, 0], [0, 0]]]]  # picks the window's top-left pixel
+    np.testing.assert_allclose(layer.forward(x)[0, 0], [[0, 0], [0, 4]])
+
+
+def test_conv_transpose2d_known_answer():
+    # one input pixel of value 2 spreads 2 * kernel; stride 2 places the two pixels 2 apart, overlapping in one column
+    layer = ConvTranspose2D(1, 1, 3, stride=2)
+    layer.params["W"][...] = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    y = layer.forward(np.array([[[[2.0, 1.0]]]]))
+    assert y.shape == (1, 1, 3, 5)
+    expected = np.zeros((3, 5))
+    expected[:, 0:3] += 2 * np.arange(1.0, 10.0).reshape(3, 3)
+    expected[:, 2:5] += 1 * np.arange(1.0, 10.0).reshape(3, 3)
+    np.testing.assert_allclose(y[0, 0], expected)
+
+
+@pytest.mark.parametrize("case", CONV2D_CASES)
+def test_conv_transpose_is_the_adjoint_of_conv(case):
+    # <conv(x), y> = <x, conv_transpose(y)> with the same weights (no bias): the matrices are transposes
+    rng = np.random.default_rng(4)
+    c_in, c_out, k, s, p, h, w = case
+    conv = Conv2D(c_in, c_out, k, s, p, rng=rng)
+    y_shape = conv.forward(np.zeros((1, c_in, h, w))).shape
+    # the output_padding that makes the transpose's output h x w again
+    transpose = ConvTranspose2D(c_out, c_in, k, s, p, rng=rng)
+    ho, wo = transpose.output_shape(*y_shape[2:])
+    transpose = ConvTranspose2D(c_out, c_in, k, s, p, output_padding=(h - ho, w - wo), rng=rng)
+    transpose.params["W"][...] = conv.params["W"]
+    x, y = rng.standard_normal((2, c_in, h, w)), rng.standard_normal((2, *y_shape[1:]))
+    np.testing.assert_allclose(np.sum(conv.forward(x) * y), np.sum(x * transpose.forward(y)), rtol=1e-12)
+
+
+def test_conv1d_difference_kernel():
+    layer = Conv1D(1, 1, 2)
+    layer.params["W"][...] = [[[-1.0, 1.0]]]
+    x = np.array([[[1.0, 4.0, 9.0, 16.0]]])
+    np.testing.assert_allclose(layer.forward(x), [[[3.0, 5.0, 7.0]]])
+
+
+def test_im2col_rows_are_windows():
+    x = np.arange(2 * 3 * 5 * 4, dtype=float).reshape(2, 3, 5, 4)
+    cols = im2col(x, (2, 3), (2, 1))  # Ho = 2, Wo = 2
+    assert cols.shape == (2 * 2 * 2, 3 * 2 * 3)
+    np.testing.assert_array_equal(cols[2 * 2 + 1 * 2 + 1], x[1, :, 2:4, 1:4].ravel())
+
+
+def test_maxpool_and_upsample_known_answers():
+    x = np.array([[[[1.0, 5.0, 2.0], [3.0, 4.0, 8.0], [9.0, 0.0, 7.0]]]])
+    pool = MaxPool2D(2)
+    np.testing.assert_array_equal(pool.forward(x), [[[[5.0]]]])
+    dx = pool.backward(np.array([[[[2.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[0, 2, 0], [0, 0, 0], [0, 0, 0]])
+    up = Upsample2D(2)
+    np.testing.assert_array_equal(up.forward(np.array([[[[1.0, 2.0]]]]))[0, 0], [[1, 1, 2, 2], [1, 1, 2, 2]])
+
+
+@pytest.mark.parametrize("make", [
+    lambda dtype: Conv2D(2, 3, 3, stride=2, padding=1, dtype=dtype),
+    lambda dtype: ConvTranspose2D(2, 3, 3, stride=2, padding=1, output_padding=1, dtype=dtype),
+    lambda dtype: MaxPool2D(2), lambda dtype: Upsample2D(2),
+])
+def test_float32_stays_float32(make):
+    layer = make(np.float32)
+    x = np.random.default_rng(5).standard_normal((2, 2, 6, 6)).astype(np.float32)
+    y = layer.forward(x)
+    assert y.dtype == np.float32
+    assert layer.backward(np.ones_like(y)).dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())
+
+
+def test_first_layer_skips_input_gradient():
+    for layer in (Conv2D(1, 2, 3), ConvTranspose2D(1, 2, 3), Conv1D(1, 2, 3)):
+        x = np.ones((2, 1, 5)) if isinstance(layer, Conv1D) else np.ones((2, 1, 5, 5))
+        y = layer.forward(x)
+        layer.input_grad = False
+        assert layer.backward(np.ones_like(y)) is None
+        assert np.any(layer.grads["W"] != 0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Conv2D(0, 2, 3), "in_channels"),
+    (lambda: Conv2D(1, 2, 3, stride=0), "stride"),
+    (lambda: Conv2D(1, 2, 3, padding=-1), "padding"),
+    (lambda: ConvTranspose2D(1, 2, 3, stride=2, output_padding=2), "output_padding"),
+    (lambda: Conv1D(1, 2, (3, 3)), "kernel_size"),
+    (lambda: MaxPool2D(0), "size"),
+    (lambda: ma.Autoencoder.conv((1, 6, 6)), "divisible"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), up="bilinear"), "up"),
+])
+def test_bad_arguments_are_named(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_conv_forward_refuses_wrong_channels():
+    with pytest.raises(ValueError, match="3, height, width"):
+        Conv2D(3, 2, 3).forward(np.ones((2, 1, 5, 5)))
+
+
+@pytest.mark.parametrize("up", ["upsample", "transpose"])
+def test_conv_autoencoder_gradients(up):
+    model = ma.Autoencoder.conv((1, 8, 8), channels=(3, 4), code_size=3, up=up, activation="tanh", rng=0)
+    X = np.random.default_rng(6).uniform(0, 1, (3, 64))
+    assert model.n_features == 64 and model.code_size == 3
+    assert check_model(model, X, max_entries=40)  # a seeded sample of each parameter's entries
+
+
+def test_conv_autoencoder_trains_on_digits():
+    X = ma.datasets.load_digits()[0][:400].astype(np.float32)
+    model = ma.Autoencoder.conv((1, 8, 8), rng=0, dtype=np.float32)
+    before = float(np.mean(model.reconstruction_error(X)))
+    history = ma.fit(model, X, epochs=5, batch_size=64, optimizer=ma.Adam(3e-3))
+    assert model.theta.dtype == np.float32 and model.reconstruct(X).dtype == np.float32
+    assert history.loss[-1] < 0.7 * before
+
+
+def test_cli_trains_a_conv_autoencoder(tmp_path, capsys):
+    out = tmp_path / "conv.npz"
+    code = cli.main(["train", "conv", "--data", "digits", "--epochs", "1", "--quiet", "--out", str(out)])
+    assert code == 0
+    model = ma.io.load(out)
+    assert isinstance(model.encoder[1], Conv2D) and model.n_features == 64
