@@ -20,6 +20,7 @@ shape error (``explain_error``, which points at the student's own line), a backw
 replaced its grads array, an activation input sitting on a kink.  miniae.gradcheck does
 the measuring and calls in here; nothing in this module computes a gradient.
 """
+import re
 import traceback
 
 import numpy as np
@@ -28,6 +29,8 @@ from .layers import Layer
 
 # frames of these modules are the checker's own, never the student's code
 _CHECKER_MODULES = ("miniae.gradcheck", __name__)
+# NumPy's message when an array of the wrong shape is written into an existing one (a[...] = value)
+_BROADCAST_INTO = re.compile(r"could not broadcast input array from shape (\([\d, ]*\)) into shape (\([\d, ]*\))")
 
 
 # ---------------------------------------------------------------- two arrays that disagree
@@ -231,5 +234,9 @@ def explain_error(err, shapes):
         raise err
     known = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
     place = f" in {where} (line {line})" if where else ""
+    written = _BROADCAST_INTO.search(text)
+    if written:  # grads[name][...] = value, with value of the wrong shape: name the mistake
+        got, expected = (tuple(int(n) for n in re.findall(r"\d+", group)) for group in written.groups())
+        return (f"{type(err).__name__}{place}: {text}: {_shape_hint(got, expected)}", "error")
     return (f"{type(err).__name__}{place}: {text}. The shapes here are {known}; "
             "write each gradient with the shape of the value it belongs to.", "error")

@@ -166,8 +166,9 @@ class NotebookRuns:
         return self.runs[relative]
 
     def all(self):
-        """Every lesson, exercise and student notebook run (each once); the Runs in that order."""
-        return [self.get(p) for p in lesson_notebooks() + exercise_notebooks() + student_notebooks()]
+        """Every lesson run (each once); the Runs in order.  The exercises run under nbgrader
+        (tests/test_exercises.py), in a course folder of their own."""
+        return [self.get(p) for p in lesson_notebooks()]
 
     def _execute(self, relative):
         run = Run(str(relative))
