@@ -114,7 +114,7 @@ def _bad_files(tmp_path):
         "csv with missing values": ([str(tmp_path / "missing.csv")], "is empty (a missing value)"),
         "wrong shape": ([str(tmp_path / "images.npy")], "must be 2-D"),
         "NaN in data": ([str(tmp_path / "nan.npy")], "NaN or infinite"),
-        "unknown dataset": (["mnist"], "neither a dataset"),
+        "unknown dataset": (["cifar"], "neither a dataset"),
     }
 
 
