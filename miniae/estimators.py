@@ -31,14 +31,20 @@ def _generator(random_state):
     """A numpy Generator from sklearn's random_state conventions (None, int, RandomState, Generator)."""
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or isinstance(random_state, numbers.Integral):
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state < 0:
+        raise MiniaeInputError(f"random_state must be None, a non-negative int, a RandomState or a Generator, "
+                               f"got {random_state!r}")
+    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
         return np.random.default_rng(random_state)
+    if not isinstance(random_state, np.random.RandomState):
+        raise MiniaeInputError(f"random_state must be None, a non-negative int, a RandomState or a Generator, "
+                               f"got {random_state!r}")
     return np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
 
 def _check_non_negative(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise MiniaeInputError(f"{name} must be a number >= 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise MiniaeInputError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
@@ -65,7 +71,7 @@ class _ModelTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         learning_rate = _check_non_negative(self.learning_rate, "learning_rate")
         if learning_rate == 0:
             raise MiniaeInputError("learning_rate must be > 0, got 0")
-        if self.optimizer not in OPTIMIZERS:
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise MiniaeInputError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
         return epochs, batch_size, OPTIMIZERS[self.optimizer](lr=learning_rate)
 

@@ -15,8 +15,10 @@ version, or an archive that miniae did not write.  Data files (.npy, .csv) are r
 """
 import csv
 import json
+import numbers
 import os
-import zipfile
+import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,14 @@ from . import layers, losses, noise, penalties
 from .layers import Activation, Dense, Sequential
 from .models import Autoencoder
 from .vae import VAE
-from .validation import MiniaeInputError, check_data
+from .validation import MiniaeInputError, check_data, check_float_dtype
 
 FORMAT = "miniae-model"
 VERSION = 1
 DESCRIPTION_KEY = "miniae.json"
 PARAM_PREFIX = "param/"
+MAX_DEPTH = 64  # nested Sequentials a model file may describe (a real model has 2 or 3)
+MAX_EXTRA_WEIGHTS = 10 ** 7  # how many more weights than it stores a description may ask for (80 MB in float64)
 
 
 class ModelFileError(MiniaeInputError):
@@ -110,8 +114,9 @@ def _describe_configurable(obj, module, what):
 
 
 def _build_configurable(spec, module, base, what):
-    cls = getattr(module, spec["type"], None)
-    if not (isinstance(cls, type) and issubclass(cls, base)):
+    registry = {"penalty": penalties.PENALTIES, "noise": noise.NOISES}[what]
+    cls = registry.get(spec["type"]) if isinstance(spec["type"], str) else None
+    if not (isinstance(cls, type) and issubclass(cls, base) and cls is not base):
         raise ModelFileError(f"the file describes a {what} of unknown type {spec['type']!r} "
                              f"(not in {module.__name__} of this miniae)")
     return cls(**spec["config"])
@@ -200,9 +205,12 @@ def save(model, path):
         raise MiniaeInputError(f"miniae.io cannot describe this model as JSON ({exc}); every config() must "
                                "hold plain numbers, strings, lists and dicts") from None
     arrays[DESCRIPTION_KEY] = np.array(text)
-    tmp = path.with_name(path.name + ".tmp")
+    # a temporary file of our own making (mkstemp picks a name no other file has), in the same
+    # folder so that os.replace is an atomic rename
+    handle_fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp)
     try:
-        with open(tmp, "wb") as handle:
+        with os.fdopen(handle_fd, "wb") as handle:
             np.savez(handle, **arrays)
         os.replace(tmp, path)
     finally:
@@ -238,17 +246,62 @@ def load(path):
         if "pickle" in str(exc):
             raise ModelFileError(f"{path} contains a pickled object; miniae refuses to load it because "
                                  "unpickling can run arbitrary code (model files never need pickle)") from None
-        raise ModelFileError(f"{path} is damaged or truncated ({exc})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ModelFileError(f"{path} is damaged or truncated ({type(exc).__name__}: {exc})") from None
+        raise ModelFileError(f"{path} is damaged or truncated ({_one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 -- zip errors, EOF, OS errors, a corrupted version field, sizes...
+        raise ModelFileError(f"{path} is damaged or truncated ({_one_line(exc)})") from None
 
     description = _read_description(arrays.pop(DESCRIPTION_KEY), path)
     try:
+        _check_sizes_described(description, arrays, path)
         model = build_model(description)
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path} has an incomplete model description ({type(exc).__name__}: {exc})") from None
-    _fill_weights(model, arrays, path)
+        _fill_weights(model, arrays, path)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- whatever a hand-edited description breaks is the file's fault
+        raise ModelFileError(f"{path} has an invalid model description ({_one_line(exc)})") from None
     return model
+
+
+def _one_line(exc, limit=200):
+    """An exception as 'Type: message' on one line, cut at ``limit`` characters."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_sizes_described(description, arrays, path):
+    """Refuse a description whose layers are nested deeper than MAX_DEPTH or whose Dense layers need
+    more numbers than the file stores, before anything is allocated (n_in = 10^12 is refused here)."""
+    stored = sum(int(array.size) for array in arrays.values())
+    dtype = description.get("dtype")
+    try:
+        check_float_dtype(dtype)
+    except (MiniaeInputError, TypeError):
+        raise ModelFileError(f"{path}: the model's dtype {dtype!r} is not float32 or float64") from None
+
+    def count(spec, depth):
+        if depth > MAX_DEPTH:
+            raise ModelFileError(f"{path}: the model description nests layers more than {MAX_DEPTH} deep")
+        if not isinstance(spec, dict):
+            raise ModelFileError(f"{path}: a layer description is not a JSON object: {str(spec)[:60]!r}")
+        if spec.get("type") == "Sequential":
+            inner = spec.get("layers")
+            if not isinstance(inner, list):
+                raise ModelFileError(f"{path}: a Sequential layer has no list of layers")
+            return sum(count(layer, depth + 1) for layer in inner)
+        if spec.get("type") == "Dense":
+            n_in, n_out = spec.get("n_in"), spec.get("n_out")
+            if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in (n_in, n_out)):
+                raise ModelFileError(f"{path}: a Dense layer has sizes n_in={n_in!r}, n_out={n_out!r}; "
+                                     "expected positive integers")
+            return n_in * n_out + n_out
+        return 0
+
+    parts = ("encoder", "decoder") if description.get("kind") == "Autoencoder" else (
+        "body", "mu_head", "logvar_head", "decoder")
+    needed = sum(count(description.get(part), 1) for part in parts)
+    if needed > stored + MAX_EXTRA_WEIGHTS:  # a small mismatch is reported, parameter by parameter, later
+        raise ModelFileError(f"{path}: the description needs {needed} weights but the file stores {stored}; "
+                             "the file is damaged or was edited")
 
 
 def _read_description(entry, path):
@@ -256,8 +309,8 @@ def _read_description(entry, path):
         raise ModelFileError(f"{path}: the {DESCRIPTION_KEY!r} entry is not a text")
     try:
         description = json.loads(entry.item())
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: the model description is not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: the model description is not valid JSON ({_one_line(exc)})") from None
     if not isinstance(description, dict):
         raise ModelFileError(f"{path}: the model description is not a JSON object")
     if description.get("format") != FORMAT:
@@ -281,6 +334,9 @@ def _fill_weights(model, arrays, path):
         if stored.shape != value.shape or stored.dtype != value.dtype:
             raise ModelFileError(f"{path}: parameter {name} has shape {stored.shape} and dtype {stored.dtype}, "
                                  f"but the described model needs {value.shape} and {value.dtype}")
+        if not np.all(np.isfinite(stored)):
+            raise ModelFileError(f"{path}: parameter {name} holds NaN or infinite values; a model file written "
+                                 "by miniae.io.save never does")
         value[...] = stored
 
 
@@ -320,12 +376,16 @@ def _read_csv(path):
         raise MiniaeInputError(f"{path.name} is not a text file (it is not valid UTF-8)") from None
 
 
+# a decimal number as numpy.loadtxt reads one: ASCII digits, optional sign, point and exponent; inf and nan
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+
+
 def _parse_csv(reader, path):
     """Rows of numbers from a csv.reader, each problem reported with its line and column."""
     rows = []
     for line_number, row in enumerate(reader, start=1):
-        if not row or all(not field.strip() for field in row):
-            continue  # blank lines are skipped
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank lines are skipped (a line of only commas is not blank: its values are missing)
         values = []
         for column, field in enumerate(row, start=1):
             field = field.strip()
@@ -333,6 +393,8 @@ def _parse_csv(reader, path):
                 raise MiniaeInputError(f"{path.name} line {line_number} column {column} is empty (a missing "
                                        "value); fill or drop it before training")
             try:
+                if not _NUMBER.fullmatch(field):  # float() also reads "1_000" and full-width digits
+                    raise ValueError(field)
                 values.append(float(field))
             except ValueError:
                 if any(sep in field for sep in ";\t "):

@@ -15,9 +15,13 @@ Images and signals: ``Conv2D``, ``ConvTranspose2D``, ``MaxPool2D``, ``Upsample2D
 (batch, C, H, W) and ``Conv1D``, ``Upsample1D`` on (batch, C, L), by im2col and one matrix
 product; ``Reshape`` and ``Flatten`` keep a model's boundary at (batch, n_features).
 """
+import numbers
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit
+
+from .validation import check_float_dtype, check_number
 
 
 class Layer:
@@ -68,6 +72,9 @@ class Dense(Layer):
 
     def __init__(self, n_in, n_out, init="glorot", rng=None, dtype=np.float64):
         super().__init__()
+        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (n_in, n_out)):
+            raise ValueError(f"Dense needs positive integer sizes, got n_in={n_in!r}, n_out={n_out!r}")
+        dtype = check_float_dtype(dtype)
         n_in, n_out = int(n_in), int(n_out)
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Dense needs positive sizes, got n_in={n_in}, n_out={n_out}")
@@ -194,7 +201,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, slope=0.01):
         super().__init__()
-        self.slope = float(slope)
+        self.slope = check_number(slope, "slope", 0, 1)
 
     def function(self, x):
         return np.where(x > 0, x, self.slope * x)  # slope is a Python float: keeps x's dtype

@@ -10,7 +10,7 @@ A loss is used like a layer:  value = loss.forward(pred, target); dpred = loss.b
 import numpy as np
 
 from .layers import sigmoid
-from .validation import check_finite_loss, check_pair
+from .validation import MiniaeInputError, check_bool, check_finite_loss, check_number, check_pair, check_unit_interval
 
 
 class Loss:
@@ -63,14 +63,18 @@ class BCE(Loss):
                                     = max(z, 0) - t z + log(1 + e^{-|z|}),
     which is finite for any z (no exp of a large positive number), and
     dL/dz = (sigmoid(z) - t) / (N D): the familiar "prediction minus target".
+
+    Targets outside [0, 1] are refused: they are no probabilities, and the "loss" would
+    be unbounded below (use MSE for such data, or rescale it).
     """
 
     def __init__(self, from_logits=False, eps=1e-7):
-        self.from_logits = bool(from_logits)
-        self.eps = float(eps)
+        self.from_logits = check_bool(from_logits, "from_logits")
+        self.eps = check_number(eps, "eps", 0, 0.5, low_open=True, high_open=True)
 
     def forward(self, pred, target):
         check_pair(pred, target)
+        check_unit_interval(target, "target", "BCE")
         self.pred, self.target = pred, target
         if self.from_logits:
             z = pred
@@ -102,9 +106,11 @@ def make_loss(name):
     """A loss from its name ('mse', 'bce', 'bce_logits'), or a Loss passed through."""
     if isinstance(name, Loss):
         return name
-    key = str(name).lower()
+    if not isinstance(name, str):
+        raise MiniaeInputError(f"loss must be 'mse', 'bce', 'bce_logits' or a Loss such as MSE(), got {name!r}")
+    key = name.lower()
     if key == "bce_logits":
         return BCE(from_logits=True)
     if key not in LOSSES:
-        raise ValueError(f"loss must be 'mse', 'bce' or 'bce_logits', got {name!r}")
+        raise MiniaeInputError(f"loss must be 'mse', 'bce' or 'bce_logits', got {name!r}")
     return LOSSES[key]()

@@ -11,9 +11,22 @@ import copy
 
 import numpy as np
 
-from .layers import Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, Reshape, Sequential, Upsample2D, make_activation
-from .losses import make_loss
-from .validation import check_data, check_sizes
+from .layers import (
+    Conv2D,
+    ConvTranspose2D,
+    Dense,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    Reshape,
+    Sequential,
+    Upsample2D,
+    make_activation,
+)
+from .losses import BCE, make_loss
+from .noise import make_noise
+from .penalties import check_penalties
+from .validation import MiniaeInputError, check_data, check_float_dtype, check_rng, check_sizes, check_unit_interval
 
 
 def _activation_name(name):
@@ -134,7 +147,7 @@ class Autoencoder(Model):
         reconstruction loss; ``"mse"`` (default), ``"bce"`` or ``"bce_logits"``.
     penalties : list of Penalty
         added to the loss (see miniae.penalties).
-    noise : Noise or None
+    noise : Noise, a name ("gaussian", "masking", "salt_pepper": default parameters) or None
         if given, training steps corrupt the input with fresh noise from ``rng``
         (a denoising autoencoder); ``encode``/``reconstruct`` never corrupt.
     rng : None, int or numpy Generator
@@ -142,12 +155,16 @@ class Autoencoder(Model):
     """
 
     def __init__(self, encoder, decoder, loss="mse", penalties=(), noise=None, rng=None):
+        for name, part in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(part, Layer):
+                raise MiniaeInputError(f"{name} must be a miniae Layer (e.g. Sequential(Dense(64, 8), ReLU())), "
+                                       f"got {part!r}")
         self.encoder = encoder
         self.decoder = decoder
         self.loss = make_loss(loss)
-        self.penalties = list(penalties)
-        self.noise = noise
-        self.rng = np.random.default_rng(rng)
+        self.penalties = check_penalties(penalties)
+        self.noise = make_noise(noise)
+        self.rng = check_rng(rng)
         self.last_terms = {}
         self.config = {}  # filled by builders; miniae.io stores it
         self.gather_parameters()  # model.theta, model.grad: every W and b is a slice of them
@@ -172,7 +189,8 @@ class Autoencoder(Model):
         activations and Glorot otherwise.
         """
         sizes = check_sizes(sizes)
-        rng = np.random.default_rng(rng)
+        rng = check_rng(rng)
+        dtype = check_float_dtype(dtype)
         activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
         for name in (activation, output, code_activation):
             make_activation(name)  # an unknown name is refused even where no layer would use it
@@ -311,6 +329,13 @@ class Autoencoder(Model):
     def validate(self, X, name="X"):
         """X as a checked array of the model's dtype with the right number of features."""
         return check_data(X, name, n_features=self.n_features, dtype=self.dtype)
+
+    def check_targets(self, X, name="X"):
+        """Training data (validated) must be what the loss can score: values in [0, 1] for a BCE,
+        which reads them as probabilities (fit calls this; encode and reconstruct do not)."""
+        if isinstance(self.loss, BCE):
+            check_unit_interval(X, name, f"the loss {self.loss!r}")
+        return X
 
     def encode(self, X):
         """X: (n, n_features) -> code: (n, code_size).  No noise."""

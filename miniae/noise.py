@@ -4,7 +4,11 @@ A denoising autoencoder minimises L(x, g(f(x_tilde))): it sees a corrupted input
 scored against the clean one, so copying its input is no longer the answer.  Each
 ``corrupt(X, rng)`` draws fresh noise from the given Generator and returns a new array
 (X itself is never modified).
+
+``make_noise`` accepts a noise object or one of the names in ``NOISE_NAMES`` ("gaussian",
+"masking", "salt_pepper"), which build the class with its default parameters.
 """
+from .validation import MiniaeInputError, check_number
 
 
 class Noise:
@@ -21,18 +25,14 @@ class Noise:
 
 
 def _check_fraction(p, name="p"):
-    if not 0 <= p <= 1:
-        raise ValueError(f"{name} must be a fraction in [0, 1], got {p}")
-    return float(p)
+    return check_number(p, name, 0, 1)
 
 
 class GaussianNoise(Noise):
     """x_tilde = x + sigma * e, e ~ N(0, I)."""
 
     def __init__(self, sigma=0.1):
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
-        self.sigma = float(sigma)
+        self.sigma = check_number(sigma, "sigma", 0)
 
     def config(self):
         return {"sigma": self.sigma}
@@ -63,7 +63,7 @@ class SaltPepperNoise(Noise):
 
     def __init__(self, p=0.1, low=0.0, high=1.0):
         self.p = _check_fraction(p)
-        self.low, self.high = float(low), float(high)
+        self.low, self.high = check_number(low, "low"), check_number(high, "high")
 
     def config(self):
         return {"p": self.p, "low": self.low, "high": self.high}
@@ -77,3 +77,14 @@ class SaltPepperNoise(Noise):
 
 
 NOISES = {cls.__name__: cls for cls in (GaussianNoise, MaskingNoise, SaltPepperNoise)}
+NOISE_NAMES = {"gaussian": GaussianNoise, "masking": MaskingNoise, "salt_pepper": SaltPepperNoise}
+
+
+def make_noise(noise):
+    """None, a Noise object (passed through) or a name in NOISE_NAMES (the class with its defaults)."""
+    if noise is None or (isinstance(noise, Noise) and type(noise) is not Noise):
+        return noise
+    if isinstance(noise, str) and noise.lower() in NOISE_NAMES:
+        return NOISE_NAMES[noise.lower()]()
+    raise MiniaeInputError(f"noise must be None, a Noise such as GaussianNoise(0.1) or one of "
+                           f"{sorted(NOISE_NAMES)}, got {noise!r}")

@@ -18,6 +18,8 @@ Scalars are Python floats, so a float32 model stays float32 (NumPy treats Python
 """
 import numpy as np
 
+from .validation import MiniaeInputError, check_bool, check_number
+
 
 class Optimizer:
     """Base class: a learning rate, per-vector state, and ``step`` walking the vectors."""
@@ -26,9 +28,7 @@ class Optimizer:
     CHUNK_BYTES = 2 ** 18
 
     def __init__(self, lr):
-        if not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = check_number(lr, "lr", 0, low_open=True)
         self.state = {}  # name of a vector -> {slot: vector}
 
     def step(self, params):
@@ -78,9 +78,8 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9, nesterov=False):
         super().__init__(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = check_number(momentum, "momentum", 0, 1, high_open=True)
+        self.nesterov = check_bool(nesterov, "nesterov")
 
     def update(self, theta, grad, state):
         v = state["v"]
@@ -115,7 +114,10 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        # beta1 = 1 divides by 1 - beta1^t = 0, beta2 = 1 makes v_hat 0/0, beta2 > 1 takes a negative sqrt
+        self.beta1 = check_number(beta1, "beta1", 0, 1, high_open=True)
+        self.beta2 = check_number(beta2, "beta2", 0, 1, high_open=True)
+        self.eps = check_number(eps, "eps", 0, low_open=True)
         self.t = 0
 
     def step(self, params):
@@ -145,7 +147,7 @@ def make_optimizer(name, lr=None):
         return name
     if name is None:
         name = "adam"
-    key = str(name).lower()
+    key = name.lower() if isinstance(name, str) else None
     if key not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, got {name!r}")
+        raise MiniaeInputError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, got {name!r}")
     return OPTIMIZERS[key]() if lr is None else OPTIMIZERS[key](lr=lr)

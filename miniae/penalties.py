@@ -14,6 +14,7 @@ Each penalty has a short ``name`` used to report its term separately in a Histor
 import numpy as np
 
 from .layers import Activation, Dense, Identity
+from .validation import MiniaeInputError, check_number
 
 
 class Penalty:
@@ -43,7 +44,7 @@ class L1Sparsity(Penalty):
     name = "l1"
 
     def __init__(self, lam=1e-3):
-        self.lam = float(lam)
+        self.lam = check_number(lam, "lam", 0)  # a negative weight would reward large codes
 
     def config(self):
         return {"lam": self.lam}
@@ -74,9 +75,11 @@ class KLSparsity(Penalty):
     name = "kl_sparsity"
 
     def __init__(self, rho=0.05, beta=3.0, eps=1e-8):
-        if not 0 < rho < 1:
-            raise ValueError(f"rho must lie strictly between 0 and 1, got {rho}")
-        self.rho, self.beta, self.eps = float(rho), float(beta), float(eps)
+        if isinstance(rho, (int, float)) and not 0 < rho < 1:
+            raise MiniaeInputError(f"rho must lie strictly between 0 and 1, got {rho}")
+        self.rho = check_number(rho, "rho", 0, 1, low_open=True, high_open=True)
+        self.beta = check_number(beta, "beta", 0)
+        self.eps = check_number(eps, "eps", 0, 0.5, low_open=True, high_open=True)
 
     def config(self):
         return {"rho": self.rho, "beta": self.beta}
@@ -112,7 +115,7 @@ class WeightDecay(Penalty):
     name = "weight_decay"
 
     def __init__(self, lam=1e-4):
-        self.lam = float(lam)
+        self.lam = check_number(lam, "lam", 0)
 
     def config(self):
         return {"lam": self.lam}
@@ -151,7 +154,10 @@ class OrderedWeightDecay(Penalty):
     name = "ordered_decay"
 
     def __init__(self, lams):
-        lams = np.asarray(lams, dtype=np.float64)
+        try:
+            lams = np.asarray(lams, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise MiniaeInputError(f"lams must be a list of numbers, one per code unit, got {lams!r}") from None
         if lams.ndim != 1 or lams.size == 0:
             raise ValueError(f"lams must be a non-empty 1-D list with one weight per code unit, "
                              f"got shape {lams.shape}")
@@ -216,9 +222,7 @@ class Contractive(Penalty):
     name = "contractive"
 
     def __init__(self, lam=0.1):
-        if not lam >= 0:
-            raise ValueError(f"lam must be >= 0, got {lam!r}")
-        self.lam = float(lam)
+        self.lam = check_number(lam, "lam", 0)
 
     def config(self):
         return {"lam": self.lam}
@@ -288,3 +292,17 @@ def jacobian_norm(encode, X, h=1e-5):
 
 PENALTIES = {cls.__name__: cls for cls in (L1Sparsity, KLSparsity, WeightDecay, OrderedWeightDecay,
                                                Contractive)}
+
+
+def check_penalties(penalties):
+    """A list of Penalty objects (a single Penalty is wrapped); names and other objects are refused by name."""
+    if isinstance(penalties, Penalty):
+        penalties = [penalties]
+    if isinstance(penalties, (str, bytes)) or not isinstance(penalties, (list, tuple)):
+        raise MiniaeInputError(f"penalties must be a list of Penalty objects such as [L1Sparsity(lam=1e-3)] "
+                               f"(a penalty needs its weight, so names are not accepted), got {penalties!r}")
+    for penalty in penalties:
+        if not isinstance(penalty, Penalty) or type(penalty) is Penalty:
+            raise MiniaeInputError(f"penalties must hold Penalty objects ({', '.join(PENALTIES)}), "
+                                   f"got {penalty!r}")
+    return list(penalties)

@@ -22,7 +22,7 @@ from .models import Autoencoder, _activation_name
 from .optim import Adam, make_optimizer
 from .pca import ordered_decay_weights
 from .penalties import OrderedWeightDecay, WeightDecay
-from .validation import DivergenceError, check_data, check_positive_int, check_sizes
+from .validation import DivergenceError, MiniaeInputError, check_bool, check_data, check_positive_int, check_sizes
 
 
 class History:
@@ -228,8 +228,13 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
     epochs = check_positive_int(epochs, "epochs")
     batch_size = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
     X_val = model.validate(validation, "validation") if validation is not None else None
+    if hasattr(model, "check_targets"):  # e.g. a BCE loss refuses data outside [0, 1]
+        model.check_targets(X, "X")
+        if X_val is not None:
+            model.check_targets(X_val, "validation")
     optimizer = Adam() if optimizer is None else make_optimizer(optimizer)
-    callbacks = list(callbacks) + ([Progress()] if verbose else [])
+    shuffle, verbose = check_bool(shuffle, "shuffle"), check_bool(verbose, "verbose")
+    callbacks = check_callbacks(callbacks) + ([Progress()] if verbose else [])
     history = History()
     for callback in callbacks:
         callback.model, callback.optimizer, callback.history = model, optimizer, history
@@ -270,6 +275,19 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
         for callback in callbacks:
             callback.on_train_end()
     return history
+
+
+def check_callbacks(callbacks):
+    """A list of Callback objects (anything with the four hooks); a single one is wrapped."""
+    hooks = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, (list, tuple)):
+        raise MiniaeInputError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
+    for callback in callbacks:
+        if isinstance(callback, type) or not all(callable(getattr(callback, hook, None)) for hook in hooks):
+            raise MiniaeInputError(f"callbacks must hold Callback objects (e.g. EarlyStopping()), got {callback!r}")
+    return list(callbacks)
 
 
 def validation_logs(model, X_val):
@@ -317,6 +335,8 @@ def fit_lbfgs(model, X, max_iter=400):
     at every call.)
     """
     X = model.validate(X, "X")
+    if hasattr(model, "check_targets"):
+        model.check_targets(X, "X")
 
     def cost_and_gradient(theta):
         model.theta[...] = theta

@@ -11,10 +11,19 @@ loss is in nats per image; with beta = 1 it is the negative ELBO.  The pieces (s
 KL, likelihoods) are small functions below, each with its maths and its gradient.
 """
 import numpy as np
+from scipy.special import logsumexp
 
-from .layers import Dense, Sequential, sigmoid
+from .layers import Dense, Layer, Sequential, make_activation, sigmoid
 from .models import Model, dense_stack, leaf_layers
-from .validation import MiniaeInputError, check_data, check_positive_int, check_sizes
+from .validation import (
+    MiniaeInputError,
+    check_data,
+    check_float_dtype,
+    check_number,
+    check_positive_int,
+    check_rng,
+    check_sizes,
+)
 
 LOG_2PI = float(np.log(2 * np.pi))
 
@@ -81,13 +90,13 @@ def gaussian_kl_backward(mu, logvar):
 
 
 def log_mean_exp(a, axis=0):
-    """log(mean(exp(a), axis)) computed stably: m + log(mean(exp(a - m))) with m = max(a).
+    """log(mean(exp(a), axis)) = logsumexp(a, axis) - log(k), k = a.shape[axis].
 
-    Subtracting the max makes the largest exponent exp(0) = 1, so nothing overflows and
-    at least one term does not underflow.
+    scipy's logsumexp computes m + log(sum(exp(a - m))) with m = max(a): the largest exponent
+    is exp(0) = 1, so nothing overflows and at least one term does not underflow; where every
+    entry is -inf it returns -inf (the hand-written formula gives -inf - (-inf) = NaN).
     """
-    m = np.max(a, axis=axis, keepdims=True)
-    return np.squeeze(m, axis=axis) + np.log(np.mean(np.exp(a - m), axis=axis))
+    return logsumexp(a, axis=axis) - np.log(a.shape[axis])
 
 
 # ------------------------------------------------------------------ likelihoods p(x | z)
@@ -143,8 +152,8 @@ class GaussianLikelihood:
         self.learned = isinstance(std, str)
         if self.learned and std != "learned":
             raise MiniaeInputError(f"output_std must be a positive number or 'learned', got {std!r}")
-        if not self.learned and not float(std) > 0:
-            raise MiniaeInputError(f"output_std must be a positive number or 'learned', got {std!r}")
+        if not self.learned:
+            check_number(std, "output_std", 0, low_open=True)
         self.std = std
         logvar = np.zeros(n_features) if self.learned else np.full(n_features, 2 * np.log(float(std)))
         self.params = {"logvar": logvar.astype(dtype)} if self.learned else {}
@@ -223,14 +232,21 @@ class VAE(Model):
 
     def __init__(self, body, mu_head, logvar_head, decoder, likelihood="bernoulli", beta=1.0,
                  output_std=1.0, rng=None):
+        for name, part in (("body", body), ("decoder", decoder)):
+            if not isinstance(part, Layer):
+                raise MiniaeInputError(f"{name} must be a miniae Layer, got {part!r}")
+        for name, head in (("mu_head", mu_head), ("logvar_head", logvar_head)):
+            if not isinstance(head, Dense):
+                raise MiniaeInputError(f"{name} must be a Dense layer, got {head!r}")
         self.body, self.mu_head, self.logvar_head, self.decoder = body, mu_head, logvar_head, decoder
         if isinstance(likelihood, str):
             likelihood = make_likelihood(likelihood, self.n_features, output_std, self.dtype)
+        elif not all(hasattr(likelihood, attr) for attr in ("nll", "backward", "mean", "name")):
+            raise MiniaeInputError(f"likelihood must be 'bernoulli', 'gaussian' or a likelihood object, "
+                                   f"got {likelihood!r}")
         self.likelihood = likelihood
-        self.beta = float(beta)
-        if not self.beta >= 0:
-            raise MiniaeInputError(f"beta must be a number >= 0, got {beta!r}")
-        self.rng = np.random.default_rng(rng)
+        self.beta = check_number(beta, "beta", 0)
+        self.rng = check_rng(rng)
         self.last_terms = {}
         self.config = {}
         self.gather_parameters()  # model.theta, model.grad: every W and b is a slice of them
@@ -252,8 +268,10 @@ class VAE(Model):
         last layer is linear (logits for Bernoulli, means for Gaussian).
         """
         sizes = check_sizes(sizes)
-        rng = np.random.default_rng(rng)
+        rng = check_rng(rng)
+        dtype = check_float_dtype(dtype)
         name = "identity" if activation in (None, "linear") else activation
+        make_activation(name)  # an unknown name is refused before any layer is built
         if init is None:
             init = "he" if name in ("relu", "leaky_relu") else "glorot"
 

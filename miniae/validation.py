@@ -3,6 +3,8 @@
 Inner code trusts its inputs; these functions turn a bad input into one clear
 ``ValueError`` that names the argument, what was expected and what was given.
 """
+import numbers
+
 import numpy as np
 
 
@@ -110,19 +112,88 @@ def check_finite_loss(value, pred, target):
 
 
 def check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise MiniaeInputError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
 def check_sizes(sizes, name="sizes"):
-    """A list of at least two positive layer sizes."""
-    try:
-        sizes = [int(s) for s in sizes]
-    except (TypeError, ValueError):
-        raise MiniaeInputError(f"{name} must be a list of positive integers, got {sizes!r}") from None
+    """A list of at least two positive layer sizes, each an integer (4.7 or "42" is refused, not rounded)."""
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, np.ndarray)):
+        raise MiniaeInputError(f"{name} must be a list of positive integers such as [64, 32, 8], got {sizes!r}")
+    bad = [s for s in list(sizes) if isinstance(s, bool) or not isinstance(s, numbers.Integral)]
+    if bad:
+        raise MiniaeInputError(f"{name} must be a list of positive integers, got {list(sizes)!r} "
+                               f"({bad[0]!r} is not an integer)")
+    sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or any(s < 1 for s in sizes):
         raise MiniaeInputError(
             f"{name} must list at least two positive sizes (input, ..., code), got {sizes}"
         )
     return sizes
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number (not a bool, not a string) within [low, high] -> float.
+
+    ``low_open``/``high_open`` make that end strict: check_number(lr, "lr", 0, low_open=True) is lr > 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise MiniaeInputError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if not np.isfinite(value) or too_low or too_high:
+        if low is not None and high is not None:
+            where = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        elif low is not None:
+            where = f"{'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            where = f"{'<' if high_open else '<='} {high:g}"
+        else:
+            where = "finite"
+        raise MiniaeInputError(f"{name} must be a finite number {where}, got {value!r}")
+    return value
+
+
+def check_bool(value, name):
+    """True or False (a NumPy bool too); a string such as "False" is refused, not read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise MiniaeInputError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_rng(rng, name="rng"):
+    """A numpy Generator from None, a non-negative int seed, a Generator, a SeedSequence or a BitGenerator."""
+    ok = (rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator))
+          or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0))
+    if not ok:
+        raise MiniaeInputError(f"{name} must be None, a non-negative integer seed or a numpy Generator "
+                               f"(np.random.default_rng(seed)), got {rng!r}")
+    return np.random.default_rng(rng)
+
+
+def check_float_dtype(dtype, name="dtype"):
+    """A floating-point dtype of at least 32 bits (float32 or float64) -> np.dtype.
+
+    Integer weights would all round to 0 and complex ones have no order for a loss to minimise.
+    """
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if result is None or result.kind != "f" or result.itemsize < 4:
+        raise MiniaeInputError(f"{name} must be a floating-point dtype (np.float64 or np.float32), got {dtype!r}")
+    return result
+
+
+def check_unit_interval(target, name, what):
+    """Refuse values outside [0, 1] where they are read as probabilities (BCE, Bernoulli).  NaN passes here
+    (a NaN is reported by the finiteness checks, with its count)."""
+    low, high = np.min(target), np.max(target)
+    if low < 0 or high > 1:
+        raise MiniaeInputError(
+            f"{name} has values in [{low:.3g}, {high:.3g}] but {what} reads each value as a probability in "
+            "[0, 1]; use MSE (loss='mse') or a Gaussian likelihood (likelihood='gaussian'), "
+            "or rescale the data to [0, 1] (e.g. X / X.max())"
+        )

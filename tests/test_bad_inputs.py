@@ -11,9 +11,10 @@ from sklearn.exceptions import NotFittedError
 
 from miniae import io, layers, losses, noise, optim, penalties
 from miniae.datasets import load_digits
-from miniae.estimators import AutoencoderTransformer
+from miniae.estimators import AutoencoderTransformer, VAETransformer
 from miniae.models import Autoencoder
 from miniae.train import EarlyStopping, fit
+from miniae.vae import VAE
 from miniae.validation import DivergenceError, MiniaeInputError
 
 X = np.random.default_rng(0).uniform(0, 1, (20, 6))
@@ -80,11 +81,14 @@ BAD_INPUTS = [
      MiniaeInputError, "pred must be a float ndarray"),
     ("BCE: NaN target", lambda t: losses.BCE().forward(np.full((2, 2), 0.5), np.full((2, 2), np.nan)),
      MiniaeInputError, "target contains 4 NaN"),
-    ("Adam: negative lr", lambda t: optim.Adam(lr=-1), ValueError, "lr must be a positive number"),
-    ("Momentum: momentum 1", lambda t: optim.Momentum(momentum=1.0), ValueError, "momentum must be in [0, 1)"),
+    ("Adam: negative lr", lambda t: optim.Adam(lr=-1), ValueError, "lr must be a finite number > 0, got -1.0"),
+    ("Momentum: momentum 1", lambda t: optim.Momentum(momentum=1.0), ValueError,
+     "momentum must be a finite number in [0, 1), got 1.0"),
     ("KLSparsity: rho 1.5", lambda t: penalties.KLSparsity(rho=1.5), ValueError, "rho must lie strictly between"),
-    ("MaskingNoise: p 2", lambda t: noise.MaskingNoise(p=2), ValueError, "p must be a fraction in [0, 1]"),
-    ("GaussianNoise: sigma -1", lambda t: noise.GaussianNoise(-1), ValueError, "sigma must be >= 0"),
+    ("MaskingNoise: p 2", lambda t: noise.MaskingNoise(p=2), ValueError,
+     "p must be a finite number in [0, 1], got 2.0"),
+    ("GaussianNoise: sigma -1", lambda t: noise.GaussianNoise(-1), ValueError,
+     "sigma must be a finite number >= 0, got -1.0"),
     ("estimator: transform before fit", lambda t: AutoencoderTransformer().transform(X), NotFittedError,
      "is not fitted yet"),
     ("estimator: code_size 0", lambda t: AutoencoderTransformer(code_size=0).fit(X), MiniaeInputError,
@@ -92,7 +96,7 @@ BAD_INPUTS = [
     ("estimator: hidden_sizes 'big'", lambda t: AutoencoderTransformer(hidden_sizes="big").fit(X),
      MiniaeInputError, "each entry of hidden_sizes must be a positive integer"),
     ("estimator: negative sparsity", lambda t: AutoencoderTransformer(sparsity=-1).fit(X), MiniaeInputError,
-     "sparsity must be a number >= 0"),
+     "sparsity must be a finite number >= 0"),
     ("estimator: learning_rate 0", lambda t: AutoencoderTransformer(learning_rate=0).fit(X), MiniaeInputError,
      "learning_rate must be > 0"),
     ("estimator: wrong width at transform",
@@ -109,6 +113,83 @@ BAD_INPUTS = [
      "a header row"),
     ("io.read_data: missing value", lambda t: io.read_data(_write(t, "d.csv", "1,2\n,3\n")), MiniaeInputError,
      "missing value"),
+    # issue 16: every argument is checked by name (finite, in range, of the right kind)
+    ("Adam: lr inf", lambda t: optim.Adam(lr=np.inf), MiniaeInputError, "lr must be a finite number > 0, got inf"),
+    ("SGD: lr nan", lambda t: optim.SGD(np.nan), MiniaeInputError, "lr must be a finite number > 0, got nan"),
+    ("SGD: lr '0.1'", lambda t: optim.SGD("0.1"), MiniaeInputError, "lr must be a number, got '0.1' (str)"),
+    ("Adam: beta1 1", lambda t: optim.Adam(beta1=1), MiniaeInputError, "beta1 must be a finite number in [0, 1)"),
+    ("Adam: beta1 -3", lambda t: optim.Adam(beta1=-3), MiniaeInputError, "beta1 must be a finite number in [0, 1)"),
+    ("Adam: beta2 1", lambda t: optim.Adam(beta2=1.0), MiniaeInputError, "beta2 must be a finite number in [0, 1)"),
+    ("Adam: beta2 1.5", lambda t: optim.Adam(beta2=1.5), MiniaeInputError, "beta2 must be a finite number in [0, 1)"),
+    ("Adam: eps -1e-3", lambda t: optim.Adam(eps=-1e-3), MiniaeInputError, "eps must be a finite number > 0"),
+    ("Momentum: nesterov 'yes'", lambda t: optim.Momentum(nesterov="yes"), MiniaeInputError,
+     "nesterov must be True or False, got 'yes'"),
+    ("L1Sparsity: negative lam", lambda t: penalties.L1Sparsity(-1e-3), MiniaeInputError,
+     "lam must be a finite number >= 0, got -0.001"),
+    ("WeightDecay: negative lam", lambda t: penalties.WeightDecay(-1), MiniaeInputError,
+     "lam must be a finite number >= 0"),
+    ("KLSparsity: negative beta", lambda t: penalties.KLSparsity(beta=-3), MiniaeInputError,
+     "beta must be a finite number >= 0"),
+    ("Contractive: lam inf", lambda t: penalties.Contractive(np.inf), MiniaeInputError,
+     "lam must be a finite number >= 0, got inf"),
+    ("GaussianNoise: sigma nan", lambda t: noise.GaussianNoise(np.nan), MiniaeInputError,
+     "sigma must be a finite number >= 0, got nan"),
+    ("SaltPepperNoise: high inf", lambda t: noise.SaltPepperNoise(high=np.inf), MiniaeInputError,
+     "high must be a finite number"),
+    ("BCE: eps -1", lambda t: losses.BCE(eps=-1), MiniaeInputError, "eps must be a finite number in (0, 0.5)"),
+    ("BCE: from_logits 'False'", lambda t: losses.BCE(from_logits="False"), MiniaeInputError,
+     "from_logits must be True or False"),
+    ("BCE: targets in [0, 5]", lambda t: losses.BCE().forward(np.full((2, 2), 0.5), np.full((2, 2), 5.0)),
+     MiniaeInputError, "target has values in [5, 5] but BCE reads each value as a probability in [0, 1]; use MSE"),
+    ("LeakyReLU: slope nan", lambda t: layers.LeakyReLU(np.nan), MiniaeInputError,
+     "slope must be a finite number in [0, 1], got nan"),
+    ("Dense: size 4.7", lambda t: layers.Dense(4.7, 2), ValueError, "Dense needs positive integer sizes"),
+    ("Dense: int64 dtype", lambda t: layers.Dense(4, 2, dtype=np.int64), MiniaeInputError,
+     "dtype must be a floating-point dtype"),
+    ("mirrored: sizes [4.7, 2.2]", lambda t: Autoencoder.mirrored([4.7, 2.2]), MiniaeInputError,
+     "sizes must be a list of positive integers, got [4.7, 2.2] (4.7 is not an integer)"),
+    ("mirrored: sizes '42'", lambda t: Autoencoder.mirrored("42"), MiniaeInputError,
+     "sizes must be a list of positive integers such as [64, 32, 8], got '42'"),
+    ("mirrored: int64 dtype", lambda t: Autoencoder.mirrored([6, 2], dtype=np.int64), MiniaeInputError,
+     "dtype must be a floating-point dtype"),
+    ("mirrored: penalties 'l1'", lambda t: Autoencoder.mirrored([6, 2], penalties="l1"), MiniaeInputError,
+     "penalties must be a list of Penalty objects"),
+    ("mirrored: penalties ['l1']", lambda t: Autoencoder.mirrored([6, 2], penalties=["l1"]), MiniaeInputError,
+     "penalties must hold Penalty objects"),
+    ("mirrored: unknown noise", lambda t: Autoencoder.mirrored([6, 2], noise="pink"), MiniaeInputError,
+     "noise must be None, a Noise such as GaussianNoise(0.1) or one of ['gaussian', 'masking', 'salt_pepper']"),
+    ("mirrored: rng 'abc'", lambda t: Autoencoder.mirrored([6, 2], rng="abc"), MiniaeInputError,
+     "rng must be None, a non-negative integer seed or a numpy Generator"),
+    ("Autoencoder: encoder a list", lambda t: Autoencoder([layers.Dense(6, 2)], layers.Dense(2, 6)),
+     MiniaeInputError, "encoder must be a miniae Layer"),
+    ("fit: BCE model on data in [0, 5]", lambda t: fit(Autoencoder.mirrored([6, 2], loss="bce_logits"), X * 5),
+     MiniaeInputError, "X has values in [0.0"),
+    ("fit: shuffle 'no'", lambda t: fit(model(), X, shuffle="no"), MiniaeInputError, "shuffle must be True or False"),
+    ("fit: callbacks a class", lambda t: fit(model(), X, callbacks=[EarlyStopping]), MiniaeInputError,
+     "callbacks must hold Callback objects"),
+    ("fit: optimizer 3", lambda t: fit(model(), X, optimizer=3), MiniaeInputError, "optimizer must be one of"),
+    ("VAE.mirrored: complex dtype", lambda t: VAE.mirrored([6, 2], dtype=np.complex128), MiniaeInputError,
+     "dtype must be a floating-point dtype"),
+    ("VAE.mirrored: output_std inf", lambda t: VAE.mirrored([6, 2], likelihood="gaussian", output_std=np.inf),
+     MiniaeInputError, "output_std must be a finite number > 0, got inf"),
+    ("VAE.mirrored: beta nan", lambda t: VAE.mirrored([6, 2], beta=np.nan), MiniaeInputError,
+     "beta must be a finite number >= 0, got nan"),
+    ("VAE.mirrored: unknown activation", lambda t: VAE.mirrored([6, 2], activation="gelu"), ValueError,
+     "activation must be one of"),
+    ("VAE: fit Bernoulli on data in [0, 5]", lambda t: fit(VAE.mirrored([6, 2], rng=0), X * 5), MiniaeInputError,
+     "Bernoulli likelihood reads each feature as a probability in [0, 1]"),
+    ("estimator: learning_rate inf", lambda t: AutoencoderTransformer(learning_rate=np.inf).fit(X), MiniaeInputError,
+     "learning_rate must be a finite number >= 0, got inf"),
+    ("estimator: VAE beta 1.8e308", lambda t: VAETransformer(beta=float("1.8e308")).fit(X), MiniaeInputError,
+     "beta must be a finite number >= 0, got inf"),
+    ("estimator: random_state 'abc'", lambda t: AutoencoderTransformer(random_state="abc").fit(X), MiniaeInputError,
+     "random_state must be None, a non-negative int"),
+    ("io.read_data: a row of commas", lambda t: io.read_data(_write(t, "d.csv", "1,2\n,\n3,4\n")),
+     MiniaeInputError, "line 2 column 1 is empty"),
+    ("io.read_data: 1_000", lambda t: io.read_data(_write(t, "d.csv", "1_000,2\n")), MiniaeInputError,
+     "line 1 column 1 is '1_000', not a number"),
+    ("io.read_data: full-width digits", lambda t: io.read_data(_write(t, "d.csv", "\uff11\uff12,2\n")),
+     MiniaeInputError, "not a number"),
 ]
 
 
@@ -208,6 +289,10 @@ def test_losses_stay_finite_at_extreme_scales(scale, loss):
 ], ids=["tanh", "softplus_bce_logits", "kl_sparsity", "l1_weight_decay_noise"])
 def test_training_at_extreme_scales_has_no_nan(digits, scale, build):
     m = build()
+    if isinstance(m.loss, losses.BCE) and scale > 1:  # no probabilities any more: refused, not trained
+        with pytest.raises(MiniaeInputError, match=r"reads each value as a probability in \[0, 1\]; use MSE"):
+            fit(m, digits * scale, epochs=2)
+        return
     history = fit(m, digits * scale, epochs=2)
     assert all(np.all(np.isfinite(v)) for key, v in history.history.items())
     assert all(np.all(np.isfinite(value)) for _, value, _ in m.named_parameters())

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from miniae import gradcheck
+from miniae import gradcheck, penalties
 from miniae.cli import main as cli_main
+from miniae.gradcheck import check_model
 from miniae.layers import Dense, ReLU, Sigmoid
 from miniae.models import Autoencoder
+from miniae.vae import VAE
 
 
 class WrongSigmoid(Sigmoid):
@@ -73,7 +75,7 @@ def test_report_is_truthy_and_prints_a_table():
     report = gradcheck.check_layer(Dense(3, 2, rng=0), np.ones((2, 3)))
     assert report and report.passed and report.max_error < 1e-9
     lines = str(report).splitlines()
-    assert lines[1].split()[:2] == ["parameter", "rel."]
+    assert lines[1].split()[:3] == ["parameter", "norm", "error"]
     assert [line.split()[0] for line in lines[2:5]] == ["W", "b", "x"]
     assert lines[-1] == "all gradients match"
     assert report["W"].passed
@@ -121,3 +123,40 @@ def test_cli_gradcheck_checks_everything(capsys):
                  "VAE (BernoulliLikelihood)", "VAE (GaussianLikelihood)"):
         assert f"gradient check of {name}" in out, name
     assert "18 passed, 0 failed" in out
+
+
+# ------------------------------------------------------------------ issue 16: each term on its own
+class _HalfWeightDecay(penalties.WeightDecay):
+    """A weight decay whose gradient forgot its factor 2."""
+
+    def backward(self, model):
+        for W, grad in self._weights(model):
+            grad += self.lam * W
+
+
+def test_a_small_terms_wrong_gradient_fails_the_model_check():
+    X = np.random.default_rng(0).uniform(0, 1, (5, 6))
+    model = Autoencoder.mirrored([6, 4, 3], activation="tanh", penalties=[_HalfWeightDecay(1e-7)], rng=0)
+    report = check_model(model, X)
+    assert all(report[name].passed for name, _, _ in model.named_parameters())  # hidden in the whole gradient
+    assert not report and report.first_failure.name == "term weight_decay: encoder.0.W"
+    assert report.first_failure.error == pytest.approx(1 / 3, rel=1e-3)
+    assert "factor 2" in report.first_failure.hint
+
+
+@pytest.mark.parametrize("build, rows", [
+    (lambda: Autoencoder.mirrored([6, 4, 3], activation="tanh", rng=0,
+                                  penalties=[penalties.L1Sparsity(1e-2), penalties.WeightDecay(1e-3)]),
+     ["term recon: output", "term l1: code", "term weight_decay: encoder.0.W", "term weight_decay: decoder.2.W"]),
+    (lambda: Autoencoder.mirrored([6, 4], code_activation="sigmoid", rng=0, loss="bce_logits",
+                                  penalties=[penalties.KLSparsity(), penalties.Contractive(0.1)]),
+     ["term recon: output", "term kl_sparsity: code", "term contractive: encoder.0.W",
+      "term contractive: encoder.0.b"]),
+    (lambda: VAE.mirrored([6, 5, 2], rng=0), ["term recon: output", "term kl: mu", "term kl: logvar"]),
+], ids=["l1_weight_decay", "kl_contractive", "vae"])
+def test_every_term_has_its_own_passing_row(build, rows):
+    X = np.random.default_rng(1).uniform(0, 1, (5, 6))
+    report = check_model(build(), X)
+    names = [entry.name for entry in report.entries]
+    assert all(row in names for row in rows), names
+    assert report, str(report)

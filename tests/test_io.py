@@ -254,6 +254,93 @@ def test_config_that_is_not_json_cannot_be_saved(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
+# ------------------------------------------------------------------ issue 16: every load failure is a ModelFileError
+def _nested(depth):
+    spec = {"type": "Dense", "n_in": 6, "n_out": 4}
+    for _ in range(depth):
+        spec = {"type": "Sequential", "layers": [spec]}
+    return spec
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("encoder", _nested(100), "nests layers more than 64 deep"),
+    ("encoder", {"type": "Dense", "n_in": 10 ** 12, "n_out": 4}, "the description needs"),  # no MemoryError
+    ("encoder", {"type": "Dense", "n_in": 1e12, "n_out": 4}, "expected positive integers"),
+    ("encoder", {"type": "Dense", "n_in": 6}, "expected positive integers"),
+    ("encoder", "Dense", "is not a JSON object"),
+    ("penalties", [{"type": "Penalty", "config": {}}], "penalty of unknown type 'Penalty'"),
+    ("noise", {"type": "Noise", "config": {}}, "noise of unknown type 'Noise'"),
+    ("noise", {"type": "GaussianNoise", "config": {"sigma": -1}}, "sigma must be a finite number >= 0"),
+    ("rng", {"bit_generator": "PCG64", "state": "x"}, "invalid model description"),
+    ("dtype", "int64", "is not float32 or float64"),
+    ("loss", {"type": "BCE", "from_logits": "yes", "eps": 1e-7}, "from_logits must be True or False"),
+])
+def test_a_broken_description_is_a_model_file_error(saved, key, value, fragment):
+    _rewrite(saved, _set_description(key, value))
+    with pytest.raises(io.ModelFileError, match=re.escape(fragment)) as info:
+        io.load(saved)
+    assert "\n" not in str(info.value)
+
+
+def test_a_3000_deep_description_is_a_model_file_error(saved):
+    deep = '{"type": "Sequential", "layers": [' * 3000 + '{"type": "ReLU"}' + "]}" * 3000  # json.dumps can't
+
+    def change(arrays):
+        description = json.loads(arrays[io.DESCRIPTION_KEY].item())
+        description["encoder"] = "DEEP"
+        arrays[io.DESCRIPTION_KEY] = np.array(json.dumps(description).replace('"DEEP"', deep))
+    _rewrite(saved, change)
+    with pytest.raises(io.ModelFileError, match="not valid JSON|more than 64 deep"):
+        io.load(saved)
+
+
+def test_non_finite_stored_weights_are_refused(saved):
+    def change(arrays):
+        arrays[io.PARAM_PREFIX + "encoder.0.W"][0, 0] = np.nan
+    _rewrite(saved, change)
+    with pytest.raises(io.ModelFileError, match="encoder.0.W holds NaN or infinite values"):
+        io.load(saved)
+
+
+def test_a_corrupted_zip_version_field_is_a_model_file_error(saved):
+    raw = bytearray(saved.read_bytes())
+    central = raw.find(b"PK\x01\x02")  # the central directory's first entry: its "version needed" field
+    raw[central + 6:central + 8] = b"\xff\x00"
+    raw[4:6] = b"\xff\x00"  # and the local header's
+    saved.write_bytes(bytes(raw))
+    with pytest.raises(io.ModelFileError):
+        io.load(saved)
+
+
+def test_save_never_touches_a_users_file_named_like_a_temporary(tmp_path):
+    user_file = tmp_path / "m.npz.tmp"
+    user_file.write_text("my notes")
+    io.save(Autoencoder.mirrored([6, 2], rng=0), tmp_path / "m.npz")
+    assert user_file.read_text() == "my notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.npz.tmp"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("1,2\n,\n", "line 2 column 1 is empty"),
+    ("1,2\n1_000,3\n", "line 2 column 1 is '1_000', not a number"),
+    ("1,2\n\uff13,4\n", "line 2 column 1 is '\uff13', not a number"),
+    ("1,2\n0x10,4\n", "line 2 column 1 is '0x10', not a number"),
+])
+def test_csv_reader_is_as_strict_as_numpy_loadtxt(tmp_path, text, fragment):
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError):
+        np.loadtxt(path, delimiter=",", encoding="utf-8")
+    with pytest.raises(MiniaeInputError, match=re.escape(fragment)):
+        io.read_data(path)
+
+
+def test_csv_reader_reads_what_numpy_loadtxt_reads(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("1,-2.5\n\n.5,3e-2\n+4,5.\n", encoding="utf-8")
+    assert np.array_equal(io.read_data(path), np.loadtxt(path, delimiter=",", ndmin=2))
+
+
 @pytest.mark.parametrize("up", ["upsample", "transpose"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_conv_autoencoder_round_trips_bit_exactly(tmp_path, up, dtype):

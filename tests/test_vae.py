@@ -241,3 +241,12 @@ def test_the_vae_step_never_computes_the_gradient_of_the_data():
     X = np.random.default_rng(1).uniform(0, 1, (4, 6))
     assert model.body.layers[0].input_grad is False and model.mu_head.input_grad is True
     assert gradcheck.check_model(model, X)
+
+
+def test_log_mean_exp_is_scipys_logsumexp_and_survives_all_minus_inf():
+    from miniae.vae import log_mean_exp
+    a = np.array([[-np.inf, 0.0], [-np.inf, np.log(3.0)]])
+    result = log_mean_exp(a, axis=0)
+    assert result[0] == -np.inf and result[1] == pytest.approx(np.log(2.0), abs=1e-15)
+    big = np.array([1000.0, 1000.0 + np.log(3.0)])
+    assert log_mean_exp(big) == pytest.approx(1000.0 + np.log(2.0), abs=1e-12)
