@@ -178,6 +178,17 @@ def _non_negative_int(text):
     return 0 if text.strip() == "0" else _positive_int(text)
 
 
+def _fraction(text):
+    """A number in [0, 1): the share of inputs the masking noise sets to 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -201,9 +212,10 @@ def add_train_arguments(p):
     p.add_argument("--lr", type=_positive_float, default=3e-3, help="Adam learning rate (default 3e-3)")
     p.add_argument("--lam", type=_positive_float, default=1e-3,
                    help="penalty weight for sparse (L1) and contractive (default 1e-3)")
-    p.add_argument("--noise", type=float, default=0.3,
+    p.add_argument("--noise", type=_fraction, default=0.3,
                    help="denoising: fraction of inputs masked to 0 (default 0.3)")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights, split and shuffling (default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seed for weights, split and shuffling (default 0)")
     p.add_argument("--out", default=None, help="save the trained model to this .npz file")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
@@ -232,7 +244,7 @@ def build_parser():
 
     p = sub.add_parser("gradcheck", help="gradient-check every built-in layer, loss and penalty",
                        description=cmd_gradcheck.__doc__)
-    p.add_argument("--seed", type=int, default=0, help="seed for the random test inputs (default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed for the random test inputs (default 0)")
     p.set_defaults(func=cmd_gradcheck)
     return parser
 

@@ -149,3 +149,14 @@ def test_python_dash_m_miniae_never_shows_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "a header row" in result.stderr
+
+
+@pytest.mark.parametrize("argv,name", [(["train", "ae", "--seed", "-1"], "--seed"),
+                                       (["train", "denoising", "--noise", "nan"], "--noise"),
+                                       (["train", "denoising", "--noise", "1.5"], "--noise"),
+                                       (["gradcheck", "--seed", "x"], "--seed")])
+def test_bad_arguments_are_refused_by_name(capsys, argv, name):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2 and name in capsys.readouterr().err
+
