@@ -41,6 +41,14 @@ MISTAKES = {
                          "variance exp(logvar) where the standard deviation", ()),
     "kl-sign": ("ex06_vae", [("return mu / n, 0.5 * (np.exp(logvar) - 1) / n",
                               "return -mu / n, -0.5 * (np.exp(logvar) - 1) / n")], "sign error", ()),
+    "adam-no-bias-correction": ("ex07_optimizers", [("m_hat = m / (1 - self.beta1 ** self.t)", "m_hat = m"),
+                                                    ("v_hat = v / (1 - self.beta2 ** self.t)", "v_hat = v")],
+                                "Adam without bias correction", ()),
+    "no-sparsity-delta": ("ex08_sparse_autoencoder", [("delta2 = (delta3 @ W2.T + sparsity_delta) * a2",
+                                                       "delta2 = (delta3 @ W2.T) * a2")],
+                          "sparsity term's gradient", ()),
+    "weight-decay-no-half": ("ex08_sparse_autoencoder", [("weight_decay = 0.5 * lam * (", "weight_decay = lam * (")],
+                             "lost its factor 1/2", ()),
 }
 
 
