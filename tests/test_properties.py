@@ -6,13 +6,15 @@ finite).  Derandomized, so CI sees the same cases every run; N_CASES below count
 """
 import numbers
 import warnings
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from miniae import io, layers, losses, noise, optim, penalties
+from miniae import cli, io, layers, losses, noise, optim, penalties
 from miniae.estimators import AutoencoderTransformer
 from miniae.models import Autoencoder
 from miniae.train import fit
@@ -137,3 +139,34 @@ def test_csv_reader_agrees_with_numpy_loadtxt(tmp_path_factory, text):
             io.read_data(path)
     else:
         assert np.array_equal(io.read_data(path), expected)
+
+
+CLI_OPTIONS = ["--code-size", "--hidden", "--epochs", "--batch-size", "--lr", "--lam", "--noise", "--seed"]
+
+
+@SWEEP
+@given(option=st.sampled_from(CLI_OPTIONS),
+       value=st.one_of(st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                       st.integers(-10 ** 6, 0).map(str)))
+def test_the_command_line_refuses_a_bad_option_by_name_or_trains(tmp_path_factory, option, value):
+    """miniae train with one option swept: exit 2 naming the option (argparse or miniae's own check),
+    or exit 0 with a model trained on a tiny file (epochs fixed at 1 unless it is the swept option)."""
+    data = tmp_path_factory.mktemp("cli") / "d.csv"
+    np.savetxt(data, X, delimiter=",")
+    argv = ["train", "denoising", "--data", str(data), "--quiet"]
+    if option != "--epochs":
+        argv += ["--epochs", "1"]
+    if value.startswith("-"):
+        value = " " + value  # so argparse reads it as a value, not as an option
+    stderr = StringIO()
+    try:
+        with redirect_stderr(stderr), redirect_stdout(StringIO()):
+            code = cli.main(argv + [option, value])
+    except SystemExit as exit_info:  # argparse refused the value
+        assert exit_info.code == 2
+        assert option in stderr.getvalue()
+        return
+    err = stderr.getvalue()
+    assert code in (0, 2), (option, value, code)
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("miniae: error:")
