@@ -49,6 +49,11 @@ MISTAKES = {
                           "sparsity term's gradient", ()),
     "weight-decay-no-half": ("ex08_sparse_autoencoder", [("weight_decay = 0.5 * lam * (", "weight_decay = lam * (")],
                              "lost its factor 1/2", ()),
+    "conv-dw-transposed": ("ex09_conv2d", [("(dy_mat.T @ self.cols).reshape", "(self.cols.T @ dy_mat).reshape")],
+                           "dW transposed", ()),
+    "conv-db-no-position-sum": ("ex09_conv2d", [('self.grads["b"][...] = dy.sum(axis=(0, 2, 3))',
+                                                 'self.grads["b"][...] = dy.sum(axis=0)')],
+                                "db is not summed over the positions", ()),
 }
 
 
