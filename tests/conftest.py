@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from miniae.datasets import load_digits  # noqa: E402
+from miniae.pca import PCA  # noqa: E402
 from notebooks import EDITABLE, PACKAGE, NotebookRuns  # noqa: E402
 
 matplotlib.use("Agg")
@@ -25,6 +27,17 @@ def pytest_report_header(config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits as miniae loads them: (1797, 64) in [0, 1]."""
+    return load_digits()[0]
+
+
+@pytest.fixture(scope="session")
+def digits_pca(digits):
+    return PCA(16).fit(digits)
 
 
 @pytest.fixture(autouse=True)

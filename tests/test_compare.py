@@ -6,7 +6,6 @@ import pytest
 from miniae import Callback, MiniaeInputError, compare
 from miniae import pca as P
 from miniae.cli import main
-from miniae.datasets import load_digits
 
 
 def test_quick_command_on_digits_prints_table_and_writes_figures(tmp_path, capsys):
@@ -84,16 +83,6 @@ def test_make_figures_writes_only_the_commands_two_figures(tmp_path, monkeypatch
 
 
 # The training recipes: the numbers the command relies on (digits, fixed seeds).
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()[0]
-
-
-@pytest.fixture(scope="module")
-def digits_pca(digits):
-    return P.PCA(16).fit(digits)
-
-
 _TRAINED = {}
 
 

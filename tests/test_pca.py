@@ -5,18 +5,7 @@ from sklearn.decomposition import PCA as SkPCA
 
 from miniae import MiniaeInputError
 from miniae import pca as P
-from miniae.datasets import load_digits
 from miniae.models import Autoencoder
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()[0]
-
-
-@pytest.fixture(scope="module")
-def digits_pca(digits):
-    return P.PCA(16).fit(digits)
 
 
 @pytest.mark.parametrize("shape,k", [((50, 6), 1), ((40, 10), 4), ((30, 8), 8)])
