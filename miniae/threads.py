@@ -8,12 +8,12 @@ thread count changes how a product is summed, so its rounding, so a whole traini
 """
 import functools
 
+import scipy.linalg  # noqa: F401  (SciPy's own BLAS loaded now, so that the limit reaches it too)
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
 
 def one_thread():
     """Context manager: BLAS and OpenMP limited to one thread inside the ``with`` block."""
-    import scipy.linalg  # noqa: F401  (load SciPy's own BLAS now, so that the limit reaches it too)
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     return threadpool_limits(limits=1)
 
 
