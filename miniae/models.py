@@ -94,9 +94,10 @@ class Model:
                 leaf.params[key] = self.theta[start:stop].reshape(value.shape)
                 leaf.grads[key] = self.grad[start:stop].reshape(value.shape)
                 start = stop
+        first = self.first_layer()
         for leaf in leaves:
             if hasattr(leaf, "input_grad"):
-                leaf.input_grad = leaf is not self.first_layer()
+                leaf.input_grad = leaf is not first
 
     def first_layer(self):
         """The layer that reads the data (its dL/dx is never needed), or None."""
