@@ -6,8 +6,6 @@ thread saves little, and on a busy machine threads that wait for each other can 
 ``miniae compare-pca``).  One thread also gives the same bits on every machine: the
 thread count changes how a product is summed, so its rounding, so a whole training run.
 """
-import functools
-
 import scipy.linalg  # noqa: F401  (SciPy's own BLAS loaded now, so that the limit reaches it too)
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
@@ -15,12 +13,3 @@ from threadpoolctl import threadpool_limits  # installed with scikit-learn
 def one_thread():
     """Context manager: BLAS and OpenMP limited to one thread inside the ``with`` block."""
     return threadpool_limits(limits=1)
-
-
-def single_threaded(function):
-    """Decorator: ``function`` always runs inside ``one_thread()``."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with one_thread():
-            return function(*args, **kwargs)
-    return wrapper

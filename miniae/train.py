@@ -463,5 +463,5 @@ def train_linear_ae(X, k, weight_decay=0.0, ordered_decay=None, epochs=20, full_
         fit(model, X, epochs=full_batch_steps, batch_size=X.shape[0], optimizer=Adam(lr), shuffle=False,
             callbacks=[shrink] + callbacks)
     if verbose:
-        print(f"  linear AE k={k}: MSE {float(np.mean((model.reconstruct(X) - X) ** 2)):.5f}", flush=True)
+        print(f"  linear AE k={k}: MSE {model.reconstruction_error(X).mean():.5f}", flush=True)
     return model

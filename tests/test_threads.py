@@ -2,7 +2,7 @@
 import scipy.linalg  # noqa: F401  (every BLAS library loaded before the outer limits below)
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from miniae.threads import one_thread, single_threaded
+from miniae.threads import one_thread
 
 
 def blas_threads():
@@ -14,14 +14,3 @@ def test_one_thread_inside_and_the_old_limit_after():
         with one_thread():
             assert blas_threads() == {1}
         assert blas_threads() == {2}
-
-
-def test_single_threaded_wraps_a_function_and_keeps_its_name():
-    @single_threaded
-    def count():
-        """doc"""
-        return blas_threads()
-
-    with threadpool_limits(limits=2):
-        assert count() == {1}
-    assert count.__name__ == "count" and count.__doc__ == "doc"
