@@ -1,5 +1,6 @@
 """miniae: autoencoders from scratch in NumPy, every gradient written by hand and checked."""
 from . import gradcheck
+from .claims import ClaimError, claim
 from .layers import (
     Activation,
     Dense,

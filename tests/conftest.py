@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 from miniae.datasets import load_digits  # noqa: E402
 from miniae.pca import PCA  # noqa: E402
-from notebooks import EDITABLE, PACKAGE, NotebookRuns  # noqa: E402
+from notebooks import EDITABLE, NUMERIC_ENVIRONMENTS, PACKAGE, ElsewhereRuns, NotebookRuns  # noqa: E402
 
 matplotlib.use("Agg")
 _RUNS = pytest.StashKey()
@@ -49,11 +49,27 @@ def no_figure_files(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def notebook_runs(tmp_path_factory, pytestconfig):
-    """Every notebook executed at most once per session, in a temporary copy of lessons/."""
+def notebook_runs(tmp_path_factory, pytestconfig, elsewhere_runs):
+    """Every notebook executed at most once per session, in a temporary copy of lessons/. The lessons'
+    runs in the one-thread numeric environments start here, to run beside these on the other core."""
+    for env_name in elsewhere_runs.wanted:
+        if NUMERIC_ENVIRONMENTS[env_name][1] == 1:
+            elsewhere_runs.start(env_name)
     runs = NotebookRuns(tmp_path_factory.mktemp("course"))
     pytestconfig.stash[_RUNS] = runs
     return runs
+
+
+@pytest.fixture(scope="session")
+def elsewhere_runs(tmp_path_factory, request):
+    """The lessons this session tests in notebooks.NUMERIC_ENVIRONMENTS, each executed once there
+    (started together, so that they can run side by side)."""
+    wanted = {}   # {env_name: [lesson]}
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "elsewhere_runs" in getattr(item, "fixturenames", ()) and "env_name" in params:
+            wanted.setdefault(params["env_name"], []).append(params["relative"])
+    return ElsewhereRuns(tmp_path_factory.mktemp("elsewhere"), wanted)
 
 
 def pytest_terminal_summary(terminalreporter):

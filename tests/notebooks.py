@@ -7,9 +7,12 @@ the kernel finds the installed package (the wheel, in CI), never the checkout's 
 each execution it records what changed in the installed package, in ``git status`` of the
 checkout and in the copied folder, so the tests can say which notebook wrote where.
 """
+import concurrent.futures
 import os
+import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -53,6 +56,33 @@ def kernel_environment():
     env = dict(os.environ)
     env.pop("MINIAE_FIGURE_DIR", None)
     env.pop("MPLBACKEND", None)
+    return env
+
+
+# The numeric environments besides the machine's own in which every lesson must hold its claims:
+# OpenBLAS kernels that exist on any x86-64 CPU NumPy's wheels support, one and two BLAS threads.
+NUMERIC_ENVIRONMENTS = {"Haswell-1thread": ("Haswell", 1), "SandyBridge-2threads": ("SandyBridge", 2)}
+
+# what miniae.claims.claim prints: "name: value   (claim: band)", " -- NOT HELD" inside the brackets when outside
+CLAIM_LINE = re.compile(r"^(?P<name>.+): (?P<value>\S+)   \(claim: (?P<band>.+?)(?P<failed> -- NOT HELD)?\)$")
+
+
+def printed_claims(nb):
+    """{name: band} of every claim the executed notebook printed."""
+    found = {}
+    for line in cell_outputs_text(nb).splitlines():
+        match = CLAIM_LINE.match(line)
+        if match:
+            found[match["name"]] = match["band"]
+    return found
+
+
+def numeric_environment(kernel, threads):
+    """kernel_environment() with OpenBLAS's kernel and its thread count set."""
+    env = kernel_environment()
+    env["OPENBLAS_CORETYPE"] = kernel
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
     return env
 
 
@@ -131,6 +161,49 @@ def changes(before, after):
     return lines
 
 
+class ElsewhereRuns:
+    """Every lesson executed once in each of NUMERIC_ENVIRONMENTS, each run in its own process and its own
+    copy of lessons/, one run at a time per environment. ``start`` the one-thread environments early: they
+    then run beside the in-process runs of NotebookRuns (one core each); a two-thread environment starts
+    only when the one-thread runs are done, so that it has both cores."""
+
+    def __init__(self, workdir, wanted=None):
+        """``wanted``: {env_name: [lesson paths]} this session will ask for (default: every lesson)."""
+        self.workdir = Path(workdir)
+        self.wanted = wanted or {}
+        self.futures = {}
+
+    def start(self, env_name):
+        if env_name in self.futures:
+            return
+        kernel, threads = NUMERIC_ENVIRONMENTS[env_name]
+        if threads > 1:   # wait for the one-thread runs already started
+            for futures in list(self.futures.values()):
+                concurrent.futures.wait(futures.values())
+        copy = self.workdir / env_name / "lessons"
+        shutil.copytree(LESSONS, copy, ignore=shutil.ignore_patterns("exercises", ".ipynb_checkpoints"))
+        env = numeric_environment(kernel, threads)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        lessons = self.wanted.get(env_name, lesson_notebooks())
+        self.futures[env_name] = {Path(lesson): pool.submit(_execute_elsewhere, copy / lesson, env)
+                                  for lesson in lessons}
+        pool.shutdown(wait=False)
+
+    def get(self, env_name, relative):
+        """(executed notebook or None, error text or None) of the lesson at ``relative`` in ``env_name``."""
+        self.start(env_name)
+        return self.futures[env_name][Path(relative)].result()
+
+
+def _execute_elsewhere(path, env, timeout=300):
+    """Execute the notebook at ``path`` in a subprocess with ``env``: (executed notebook, error text or None)."""
+    out = path.with_suffix(".executed.ipynb")
+    done = subprocess.run([sys.executable, __file__, str(path), str(out), str(timeout)], env=env,
+                          capture_output=True, text=True)
+    nb = nbformat.read(str(out), as_version=4) if out.exists() else None
+    return nb, (None if done.returncode == 0 else (done.stdout + done.stderr).strip()[-3000:])
+
+
 class Run:
     """One execution of one notebook: the executed notebook (or the error), the time it took,
     the miniae the kernel imported, and what it changed where."""
@@ -197,3 +270,19 @@ class NotebookRuns:
                 run.kernel_miniae = line[len(_WHERE):].strip()
         run.nb = nb
         return run
+
+
+if __name__ == "__main__":
+    # python notebooks.py IN OUT TIMEOUT: execute IN in its folder, write the executed notebook to OUT
+    # (also when a cell fails); exit 1 with the error when a cell failed
+    source, target, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    executed = nbformat.read(source, as_version=4)
+    client = NotebookClient(executed, timeout=seconds, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(source).parent)}})
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        print(str(err)[-3000:])
+        sys.exit(1)
+    finally:
+        nbformat.write(executed, target)

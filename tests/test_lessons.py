@@ -5,12 +5,24 @@ the checkout or beside the notebooks.
 Notebooks run once per session (the ``notebook_runs`` fixture of conftest), each in a fresh
 kernel working in a temporary copy of lessons/, so the kernel imports the installed miniae.
 """
+import json
 import os
 
 import nbformat
 import pytest
 
-from notebooks import EDITABLE, LESSONS, PACKAGE, ROOT, git_status, lesson_notebooks
+from notebooks import (
+    EDITABLE,
+    LESSONS,
+    NUMERIC_ENVIRONMENTS,
+    PACKAGE,
+    ROOT,
+    git_status,
+    lesson_notebooks,
+    printed_claims,
+)
+
+SWEEP = ROOT / "tools" / "claims"
 
 LESSON_FILES = lesson_notebooks()
 
@@ -31,6 +43,50 @@ def test_lesson_executes(relative, notebook_runs):
     assert any(cell.cell_type == "code" and cell.outputs for cell in nb.cells)
     source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     assert "import miniae" in source or "from miniae" in source, "a lesson builds on miniae"
+
+
+def sweep_bands(relative):
+    """{claim name: band as claim() prints it} from the lesson's claims-sweep record."""
+    path = SWEEP / f"{relative.stem}.json"
+    assert path.exists(), f"no claims sweep for {relative}: run python tools/claims_sweep.py {LESSONS.name}/{relative}"
+    bands = {}
+    for run in json.loads(path.read_text())["runs"]:
+        for c in run["claims"]:
+            above, below = c["above"], c["below"]
+            bands[c["name"]] = (f"between {above:g} and {below:g}" if above is not None and below is not None
+                                else f"above {above:g}" if above is not None else f"below {below:g}")
+    return bands
+
+
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_has_one_seed_for_the_sweep(relative):
+    nb = nbformat.read(str(LESSONS / relative), as_version=4)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert "\nSEED = 0 " in "\n" + first.source, f"{relative}'s first code cell should set SEED = 0 (swept)"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_claims_are_the_swept_ones(relative, notebook_runs):
+    """Every claim the lesson prints was swept with the same band, and every swept claim is still made:
+    a band changed or a claim added after the sweep means the table no longer backs the lesson."""
+    printed = printed_claims(notebook_runs.get(relative).result())
+    assert printed, f"{relative} asserts no claim with miniae.claims.claim"
+    swept = sweep_bands(relative)
+    changed = {name: (band, swept.get(name)) for name, band in printed.items() if swept.get(name) != band}
+    assert not changed, f"claims of {relative} not in its sweep with this band (printed, swept): {changed}"
+    gone = sorted(set(swept) - set(printed))
+    assert not gone, f"the sweep of {relative} has claims the lesson no longer makes: {gone}; rerun the sweep"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("env_name", list(NUMERIC_ENVIRONMENTS))
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_holds_in_another_numeric_environment(relative, env_name, elsewhere_runs):
+    nb, error = elsewhere_runs.get(env_name, relative)
+    kernel, threads = NUMERIC_ENVIRONMENTS[env_name]
+    assert error is None, f"{relative} with OPENBLAS_CORETYPE={kernel} and {threads} BLAS threads:\n{error}"
+    assert printed_claims(nb)
 
 
 @pytest.mark.skipif(os.environ.get("MINIAE_TEST_INSTALLED") != "1",
