@@ -1,8 +1,10 @@
 """``miniae compare-pca``: PCA, a linear autoencoder and a nonlinear one, code size by code size.
 
-For each code size k: PCA's reconstruction MSE, the linear AE's (trained to convergence; it
-should match PCA), the nonlinear AE's (it can beat PCA), and the largest principal angle
-between the linear AE's subspace and PCA's (small where the eigengap is large).
+A quarter of the rows is held out; everything is fitted on the rest. For each code size k:
+on the training rows, PCA's reconstruction MSE and the linear AE's (trained to convergence: the
+theorem says it reaches PCA's optimum there) and the largest principal angle between the linear
+AE's subspace and PCA's (small where the eigengap is large); on the held-out rows, PCA's MSE and
+the nonlinear AE's (a better compressor must win on data it was not fitted to).
 The two training recipes it uses, ``train_linear_ae`` and ``train_nonlinear_ae``, live here.
 """
 import time
@@ -56,28 +58,42 @@ def load_data(path):
     return X
 
 
-def compare(X, code_sizes, quick=False, seed=0, report=print):
-    """Fit PCA, a linear AE and a nonlinear AE for every k in code_sizes; X: (n, d).
+HELD_OUT = 0.25   # the fraction of rows held out for the nonlinear AE's comparison with PCA
 
-    Returns a list of row dicts (k, pca_mse, linear_mse, nonlinear_mse, max_angle, gap) and a
-    dict {k: (pca, linear_model, nonlinear_model)}.  ``report`` gets one line per code size.
+
+def split(X, seed=0):
+    """(training rows, held-out rows) of X: a random HELD_OUT fraction (at least one row) is held out."""
+    order = np.random.default_rng(seed).permutation(X.shape[0])
+    n_held = max(1, int(round(HELD_OUT * X.shape[0])))
+    return X[order[n_held:]], X[order[:n_held]]
+
+
+def compare(X, code_sizes, quick=False, seed=0, report=print):
+    """Fit PCA, a linear AE and a nonlinear AE for every k in code_sizes on the training rows of X
+    (``split``); X: (n, d).
+
+    Returns a list of row dicts (k; on the training rows pca_mse, linear_mse, nonlinear_mse,
+    max_angle, gap; on the held-out rows pca_test_mse, nonlinear_test_mse) and a dict
+    {k: (pca, linear_model, nonlinear_model)}.  ``report`` gets one line per code size.
     """
     with one_thread():
         return _compare(X, code_sizes, quick, seed, report)
 
 
 def _compare(X, code_sizes, quick, seed, report):
-    full = PCA(min(X.shape[0] - 1, X.shape[1])).fit(X)
+    X_train, X_held = split(X, seed)
+    full = PCA(min(X_train.shape[0] - 1, X_train.shape[1])).fit(X_train)
     gaps = eigengaps(full.all_variances_)
     steps, epochs = (600, 30) if quick else (3000, 100)
     rows, models = [], {}
     for k in code_sizes:
         start = time.perf_counter()
-        pca = PCA(k).fit(X)
-        linear = train_linear_ae(X, k, full_batch_steps=steps, seed=seed)
-        nonlinear = train_nonlinear_ae(X, k, epochs=epochs, seed=seed)
-        row = {"k": k, "pca_mse": pca.reconstruction_mse(X),
-               "linear_mse": _mse(linear, X), "nonlinear_mse": _mse(nonlinear, X),
+        pca = PCA(k).fit(X_train)
+        linear = train_linear_ae(X_train, k, full_batch_steps=steps, seed=seed)
+        nonlinear = train_nonlinear_ae(X_train, k, epochs=epochs, seed=seed)
+        row = {"k": k, "pca_mse": pca.reconstruction_mse(X_train),
+               "linear_mse": _mse(linear, X_train), "nonlinear_mse": _mse(nonlinear, X_train),
+               "pca_test_mse": pca.reconstruction_mse(X_held), "nonlinear_test_mse": _mse(nonlinear, X_held),
                "max_angle": max_principal_angle(decoder_subspace(linear), pca.components_.T),
                "gap": float(gaps[k - 1]) if k - 1 < len(gaps) else float("nan")}
         rows.append(row)
@@ -86,34 +102,43 @@ def _compare(X, code_sizes, quick, seed, report):
     return rows, models
 
 
-HEADER = " k   PCA MSE  linear AE  nonlin AE  lin/PCA  max angle  eigengap"
+HEADER = ("    training rows                                           held-out rows\n"
+          " k   PCA MSE  linear AE  lin/PCA  max angle  eigengap     PCA MSE  nonlin AE")
 
 
 def format_row(row):
-    return (f"{row['k']:>2}  {row['pca_mse']:.5f}    {row['linear_mse']:.5f}    {row['nonlinear_mse']:.5f}"
-            f"   {row['linear_mse'] / row['pca_mse']:.4f}   {row['max_angle']:7.2f}°    {row['gap']:6.3f}")
+    return (f"{row['k']:>2}  {row['pca_mse']:.5f}    {row['linear_mse']:.5f}   {row['linear_mse'] / row['pca_mse']:.4f}"
+            f"   {row['max_angle']:7.2f}°    {row['gap']:6.3f}     {row['pca_test_mse']:.5f}    "
+            f"{row['nonlinear_test_mse']:.5f}")
 
 
 def plot_mse_curves(rows, path=None):
-    """MSE against code size, one curve each for PCA, the linear AE and the nonlinear AE."""
+    """MSE against code size: PCA and the linear AE on the training rows (left), PCA and the
+    nonlinear AE on the held-out rows (right)."""
 
     ks = [r["k"] for r in rows]
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    ax.plot(ks, [r["pca_mse"] for r in rows], "o-", color="black", label="PCA", lw=2.5, ms=5)
-    ax.plot(ks, [r["linear_mse"] for r in rows], "x--", color="tab:orange", label="linear AE", ms=7)
-    ax.plot(ks, [r["nonlinear_mse"] for r in rows], "s-", color="tab:blue", label="nonlinear AE (ReLU)", ms=4)
-    ax.set_xlabel("code size k")
-    ax.set_ylabel("reconstruction MSE")
-    ax.set_yscale("log")
-    ax.set_xticks(ks)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title("linear AE = PCA; a nonlinear AE does better")
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
+    left, right = axes
+    left.plot(ks, [r["pca_mse"] for r in rows], "o-", color="black", label="PCA", lw=2.5, ms=5)
+    left.plot(ks, [r["linear_mse"] for r in rows], "x--", color="tab:orange", label="linear AE", ms=7)
+    left.set_title("training rows: the linear AE reaches PCA", fontsize=10)
+    right.plot(ks, [r["pca_test_mse"] for r in rows], "o-", color="black", label="PCA", lw=2.5, ms=5)
+    right.plot(ks, [r["nonlinear_test_mse"] for r in rows], "s-", color="tab:blue", label="nonlinear AE (ReLU)", ms=4)
+    right.set_title(f"held-out rows ({HELD_OUT:.0%}): PCA vs a nonlinear AE", fontsize=10)
+    left.set_ylabel("reconstruction MSE")
+    for ax in axes:
+        ax.set_xlabel("code size k")
+        ax.set_yscale("log")
+        ax.set_xticks(ks)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
     return save_figure(fig, path)
 
 
 def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
-    """Originals and the three reconstructions at one code size (images if d is a square, else curves)."""
+    """Originals and the three reconstructions at one code size (images if d is a square, else curves);
+    X: the rows to show (compare-pca shows held-out rows)."""
 
     X = X[:n]
     rows = [X, pca.reconstruct(X), linear.reconstruct(X), nonlinear.reconstruct(X)]
@@ -148,7 +173,8 @@ def code_sizes_for(X, max_code, quick, show_code):
     """The code sizes to run: 1..max_code (QUICK_CODE_SIZES with --quick, plus show_code), below d."""
     if max_code < 1 or show_code < 1:
         raise MiniaeInputError(f"--max-code and --show-code must be positive, got {max_code} and {show_code}")
-    limit = min(X.shape[1] - 1, X.shape[0] - 1)
+    n_train = X.shape[0] - len(split(X[:, :1])[1])   # the rows everything is fitted on
+    limit = min(X.shape[1] - 1, n_train - 1)
     sizes = [k for k in QUICK_CODE_SIZES if k <= max_code] if quick else list(range(1, max_code + 1))
     sizes = sorted({k for k in sizes + [show_code] if k <= limit})
     if not sizes:
@@ -159,11 +185,12 @@ def code_sizes_for(X, max_code, quick, show_code):
 def run(args):
     """Compare PCA, a linear autoencoder and a nonlinear autoencoder at code sizes 1..16.
 
-    Prints a table (one row per code size, as each finishes): reconstruction MSE of PCA, of
-    a linear AE trained to convergence and of a ReLU AE, their ratio, the largest principal
-    angle between the linear AE's subspace and PCA's, and the relative eigengap
-    (lambda_k - lambda_k+1) / lambda_k.  Writes pca_vs_ae.png and pca_vs_ae_reconstructions.png
-    into --out (default ./compare-pca-figures/).
+    Holds out a quarter of the rows and prints a table (one row per code size, as each finishes):
+    on the training rows the reconstruction MSE of PCA and of a linear AE trained to convergence,
+    their ratio, the largest principal angle between the linear AE's subspace and PCA's and the
+    relative eigengap (lambda_k - lambda_k+1) / lambda_k; on the held-out rows the MSE of PCA and
+    of a ReLU AE.  Writes pca_vs_ae.png and pca_vs_ae_reconstructions.png (held-out rows) into
+    --out (default ./compare-pca-figures/).
     """
     if args.data:
         X, name = load_data(args.data), Path(args.data).name
@@ -179,18 +206,19 @@ def run(args):
                            report=lambda line: print(line, flush=True))
     print(f"done in {time.perf_counter() - start:.1f}s")
     show_code = args.show_code if args.show_code in models else sizes[0]
-    for path in write_figures(X, rows, models, folder, show_code=show_code):
+    for path in write_figures(X, rows, models, folder, show_code=show_code, seed=args.seed):
         print(f"wrote {path}")
     return 0
 
 
-def write_figures(X, rows, models, folder, show_code=2):
-    """pca_vs_ae.png and pca_vs_ae_reconstructions.png (at code size show_code) into folder; returns their paths."""
+def write_figures(X, rows, models, folder, show_code=2, seed=0):
+    """pca_vs_ae.png and pca_vs_ae_reconstructions.png (at code size show_code, of the held-out rows of
+    ``split(X, seed)``) into folder; returns their paths."""
 
     folder = Path(folder)
     paths = [folder / "pca_vs_ae.png", folder / "pca_vs_ae_reconstructions.png"]
     plot_mse_curves(rows, path=paths[0])
-    plot_reconstructions(X, *models[show_code], path=paths[1])
+    plot_reconstructions(split(X, seed)[1], *models[show_code], path=paths[1])
     plt.close("all")
     return paths
 

@@ -8,6 +8,7 @@ of ``miniae compare-pca``.  So a figure in the README is always what a lesson sh
 Run in a checkout, ``miniae figures --force`` rewrites the checkout's ``figures/``.
 """
 import os
+import platform
 import time
 from pathlib import Path
 
@@ -57,10 +58,14 @@ def run(args):
                                "pass --force to overwrite them or --out to write elsewhere")
     out.mkdir(parents=True, exist_ok=True)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
-    # the kernels inherit this environment: where to write, and one BLAS thread, so the figures
-    # have the same bits on any machine (the thread count changes how a product is summed)
+    # the kernels inherit this environment: where to write, one BLAS thread and, on x86-64, one OpenBLAS
+    # kernel (Haswell's, which every x86-64 CPU NumPy's wheels support runs), so that the figures have the
+    # same bits on any such machine: the thread count and the kernel change how a product is summed.
+    # The lessons' claims hold in any environment; only the figures' bits are pinned here.
     settings = {"MINIAE_FIGURE_DIR": str(out.resolve()), "MPLBACKEND": "Agg",
                 **{name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        settings["OPENBLAS_CORETYPE"] = "Haswell"
     previous = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:

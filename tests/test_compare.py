@@ -14,9 +14,11 @@ def test_quick_command_on_digits_prints_table_and_writes_figures(tmp_path, capsy
     assert "PCA MSE" in out and "max angle" in out
     rows = [line.split() for line in out.splitlines() if line.strip()[:2].strip().isdigit()]
     assert [int(r[0]) for r in rows] == [1, 2]
-    pca_mse, linear_mse, nonlinear_mse = (float(v) for v in rows[1][1:4])
+    pca_mse, linear_mse = (float(v) for v in rows[1][1:3])             # training rows
+    pca_held_out, nonlinear_held_out = (float(v) for v in rows[1][-3:-1])  # held-out rows, then the time
     assert linear_mse <= 1.01 * pca_mse
-    assert nonlinear_mse < pca_mse
+    assert nonlinear_held_out < pca_held_out
+    assert "held-out" in out
     for name in ("pca_vs_ae.png", "pca_vs_ae_reconstructions.png"):  # the command's own figures
         assert (tmp_path / name).stat().st_size > 5000
 
@@ -57,6 +59,14 @@ def test_bad_npy_and_missing_file(tmp_path, capsys):
         compare.load_data(tmp_path / "words.npy")
     assert main(["compare-pca", "--data", str(tmp_path / "missing.npy")]) == 2
     assert "no data file" in capsys.readouterr().err
+
+
+def test_split_holds_out_a_quarter_of_the_rows_apart_from_the_training_rows():
+    X = np.arange(40.0).reshape(20, 2)
+    train, held = compare.split(X, seed=3)
+    assert len(held) == 5 and len(train) == 15
+    assert sorted(np.r_[train[:, 0], held[:, 0]]) == sorted(X[:, 0])   # every row once, in one part
+    assert not np.array_equal(held, compare.split(X, seed=4)[1])       # the seed picks the rows
 
 
 def test_code_sizes_stay_below_the_feature_count():
