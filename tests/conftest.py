@@ -17,6 +17,7 @@ from notebooks import EDITABLE, NUMERIC_ENVIRONMENTS, PACKAGE, ElsewhereRuns, No
 
 matplotlib.use("Agg")
 _RUNS = pytest.StashKey()
+_ELSEWHERE = pytest.StashKey()
 
 
 def pytest_report_header(config):
@@ -69,7 +70,9 @@ def elsewhere_runs(tmp_path_factory, request):
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "elsewhere_runs" in getattr(item, "fixturenames", ()) and "env_name" in params:
             wanted.setdefault(params["env_name"], []).append(params["relative"])
-    return ElsewhereRuns(tmp_path_factory.mktemp("elsewhere"), wanted)
+    runs = ElsewhereRuns(tmp_path_factory.mktemp("elsewhere"), wanted)
+    request.config.stash[_ELSEWHERE] = runs
+    return runs
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -82,3 +85,8 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{run.seconds:7.1f} s  {status:<6} {run.name}")
         total = sum(run.seconds for run in runs.values())
         terminalreporter.write_line(f"{total:7.1f} s  total, {len(runs)} notebooks")
+    elsewhere = terminalreporter.config.stash.get(_ELSEWHERE, None)
+    if elsewhere is not None and elsewhere.seconds:
+        terminalreporter.section("lesson run times in the other numeric environments")
+        for (env_name, lesson), seconds in sorted(elsewhere.seconds.items()):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {env_name:<22} {lesson}")

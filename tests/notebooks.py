@@ -172,6 +172,7 @@ class ElsewhereRuns:
         self.workdir = Path(workdir)
         self.wanted = wanted or {}
         self.futures = {}
+        self.seconds = {}   # {(env_name, lesson): seconds the run took}
 
     def start(self, env_name):
         if env_name in self.futures:
@@ -185,7 +186,7 @@ class ElsewhereRuns:
         env = numeric_environment(kernel, threads)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         lessons = self.wanted.get(env_name, lesson_notebooks())
-        self.futures[env_name] = {Path(lesson): pool.submit(_execute_elsewhere, copy / lesson, env)
+        self.futures[env_name] = {Path(lesson): pool.submit(self._timed, env_name, Path(lesson), copy / lesson, env)
                                   for lesson in lessons}
         pool.shutdown(wait=False)
 
@@ -193,6 +194,14 @@ class ElsewhereRuns:
         """(executed notebook or None, error text or None) of the lesson at ``relative`` in ``env_name``."""
         self.start(env_name)
         return self.futures[env_name][Path(relative)].result()
+
+
+    def _timed(self, env_name, lesson, path, env):
+        start = time.perf_counter()
+        try:
+            return _execute_elsewhere(path, env)
+        finally:
+            self.seconds[env_name, lesson] = time.perf_counter() - start
 
 
 def _execute_elsewhere(path, env, timeout=300):
