@@ -105,10 +105,11 @@ def blas_kernel(env):
 
 def run(lesson, kernel, threads, seed, workdir, timeout):
     """Execute one lesson in one environment with one seed; return the run's record."""
+    snapshot = Path(workdir) / "lessons"   # the lessons as they were when the sweep started
     folder = Path(workdir) / f"{lesson.stem}-{kernel}-{threads}-{seed}"
-    shutil.copytree(LESSONS, folder, ignore=shutil.ignore_patterns("exercises", ".ipynb_checkpoints"))
+    shutil.copytree(snapshot, folder)
     path = folder / lesson.name
-    seeded = with_seed(LESSONS / lesson.name, seed, path)
+    seeded = with_seed(snapshot / lesson.name, seed, path)
     log = folder / "claims.jsonl"
     env = environment(kernel, threads, log)
     start = time.perf_counter()
@@ -132,6 +133,9 @@ def sweep(lessons, envs, seeds, jobs, timeout, out):
     together = [r for r in runs if r[2] == 1]
     results = {lesson.stem: [] for lesson in lessons}
     with tempfile.TemporaryDirectory(prefix="claims-sweep-") as workdir:
+        # every run starts from this copy, so editing a lesson while the sweep runs changes none of its runs
+        shutil.copytree(LESSONS, Path(workdir) / "lessons",
+                        ignore=shutil.ignore_patterns("exercises", ".ipynb_checkpoints"))
         for batch, width in ((together, jobs), (alone, 1)):
             with concurrent.futures.ThreadPoolExecutor(max_workers=width) as pool:
                 futures = {pool.submit(run, *r, workdir, timeout): r for r in batch}
