@@ -72,7 +72,7 @@ BAD_INPUTS = [
      "activation must be one of"),
     ("mirrored: unknown loss", lambda t: Autoencoder.mirrored([6, 2], loss="hinge"), ValueError,
      "loss must be 'mse', 'bce' or 'bce_logits'"),
-    ("Dense: zero width", lambda t: layers.Dense(0, 3), ValueError, "Dense needs positive sizes"),
+    ("Dense: zero width", lambda t: layers.Dense(0, 3), ValueError, "n_in must be a positive integer, got 0"),
     ("Dense: unknown init", lambda t: layers.Dense(3, 3, init="orthogonal"), ValueError,
      "init must be 'glorot' or 'he'"),
     ("MSE: shapes differ", lambda t: losses.MSE().forward(np.zeros((2, 3)), np.zeros((2, 4))), MiniaeInputError,
@@ -143,7 +143,7 @@ BAD_INPUTS = [
      MiniaeInputError, "target has values in [5, 5] but BCE reads each value as a probability in [0, 1]; use MSE"),
     ("LeakyReLU: slope nan", lambda t: layers.LeakyReLU(np.nan), MiniaeInputError,
      "slope must be a finite number in [0, 1], got nan"),
-    ("Dense: size 4.7", lambda t: layers.Dense(4.7, 2), ValueError, "Dense needs positive integer sizes"),
+    ("Dense: size 4.7", lambda t: layers.Dense(4.7, 2), ValueError, "n_in must be a positive integer, got 4.7"),
     ("Dense: int64 dtype", lambda t: layers.Dense(4, 2, dtype=np.int64), MiniaeInputError,
      "dtype must be a floating-point dtype"),
     ("mirrored: sizes [4.7, 2.2]", lambda t: Autoencoder.mirrored([4.7, 2.2]), MiniaeInputError,
@@ -310,3 +310,4 @@ def test_same_seed_gives_bit_identical_training(digits):
     assert l1 == l2
     assert all(np.array_equal(w1[name], w2[name]) for name in w1)
     assert not np.array_equal(w1["encoder.0.W"], w3["encoder.0.W"])
+
