@@ -152,7 +152,20 @@ class Model:
     def reconstruction_error(self, X):
         """Per-sample mean squared error between X and its reconstruction: (n,)."""
         X = self.validate(X)
-        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+        recon = self.reconstruct(X)
+        with np.errstate(over="ignore"):
+            error = np.mean((recon - X) ** 2, axis=1)
+        if np.all(np.isfinite(error)):
+            return error
+        # float32 data above about 1e19: the squares (or their sum) overflow where the mean may not.
+        # Redo those sums in float64; a mean beyond the model's dtype is refused by name.
+        with np.errstate(over="ignore"):
+            error = np.mean((recon.astype(np.float64) - X) ** 2, axis=1)
+        if not np.all(error <= np.finfo(self.dtype).max):
+            raise MiniaeInputError(f"the reconstruction error of X is beyond the range of {self.dtype} (X has values "
+                                   f"up to {np.max(np.abs(X)):.3g}); rescale the data or use a float64 model "
+                                   "(model.astype(np.float64))")
+        return error.astype(self.dtype)
 
 
 class Autoencoder(Model):

@@ -40,7 +40,7 @@ def as_float_array(X, name="X", dtype=np.float64):
         overflow = np.isinf(narrowed) & np.isfinite(arr)
         if overflow.any():
             raise MiniaeInputError(
-                f"{name} has values up to {np.max(np.abs(arr[overflow])):.3g}, beyond the range of "
+                f"{name} has values up to {np.max(np.abs(np.where(overflow, arr, 0))):.3g}, beyond the range of "
                 f"{np.dtype(dtype).name} (about {np.finfo(dtype).max:.3g}); rescale the data or use a float64 model"
             )
         return narrowed
