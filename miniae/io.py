@@ -196,6 +196,8 @@ def save(model, path):
     renamed into place, so an interrupted save never leaves half a file behind.
     """
     path = Path(path)
+    if not path.parent.is_dir():  # checked here, or the error would name the temporary file below
+        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
     description = describe_model(model)
     arrays = {PARAM_PREFIX + name: value for name, value, _ in model.named_parameters()}
     try:

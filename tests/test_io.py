@@ -404,3 +404,9 @@ def test_a_conv_model_file_round_trips(saved_conv):
     model = io.load(saved_conv)
     assert isinstance(model.encoder[1], layers.Conv2D) and model.n_features == 64 and model.code_size == 2
 
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    path = tmp_path / "no such folder" / "m.npz"
+    with pytest.raises(FileNotFoundError, match="the folder .*no such folder does not exist") as info:
+        io.save(Autoencoder.mirrored([4, 2], rng=0), path)
+    assert ".tmp" not in str(info.value) and str(path) in str(info.value)
