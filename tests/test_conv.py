@@ -286,3 +286,13 @@ def test_conv_refuses_an_output_activation_that_contradicts_a_logits_loss():
 def test_absurd_sizes_are_refused_by_name_before_numpy_allocates(make, name):
     with pytest.raises(ma.MiniaeInputError, match=f"{name}.*more than miniae's limit"):
         make()
+
+
+def test_conv_training_at_an_absurd_rate_is_stopped():
+    """Adam(lr=1e6): the sigmoid output keeps the loss bounded, so only the weights show it (3e6 after one epoch)."""
+    X = ma.datasets.load_digits()[0][:200]
+    model = ma.Autoencoder.conv((1, 8, 8), rng=0)
+    start = model.theta.copy()
+    with pytest.raises(ma.DivergenceError, match="the largest weight grew"):
+        ma.fit(model, X, epochs=3, optimizer=ma.Adam(1e6))
+    assert np.array_equal(model.theta, start)
