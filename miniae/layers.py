@@ -82,7 +82,7 @@ class Dense(Layer):
     def __init__(self, n_in, n_out, init="glorot", rng=None, dtype=np.float64):
         super().__init__()
         n_in, n_out = check_size(n_in, "n_in"), check_size(n_out, "n_out")
-        check_weight_count(n_in * n_out + n_out, f"Dense({n_in}, {n_out})")
+        check_weight_count(n_in * n_out + n_out, f"Dense(n_in={n_in}, n_out={n_out})")
         dtype = check_float_dtype(dtype)
         rng = check_rng(rng)
         if init == "glorot":
@@ -454,7 +454,8 @@ class Conv2D(Layer):
         self.kernel_size = check_size_pair(kernel_size, "kernel_size")
         self.stride = check_size_pair(stride, "stride")
         self.padding = check_size_pair(padding, "padding", minimum=0)
-        check_weight_count(math.prod(self.weight_shape()), repr(self))
+        check_weight_count(math.prod(self.weight_shape()), f"{type(self).__name__}(in_channels={self.in_channels}, "
+                           f"out_channels={self.out_channels}, kernel_size={self.kernel_size})")
         rng, dtype = check_rng(rng), check_float_dtype(dtype)
         kh, kw = self.kernel_size
         W = _conv_init(init, self.weight_shape(), self.in_channels * kh * kw, self.out_channels * kh * kw,
@@ -535,7 +536,8 @@ class ConvTranspose2D(Layer):
         self.padding = check_size_pair(padding, "padding", minimum=0)
         self.output_padding = check_size_pair(output_padding, "output_padding", minimum=0)
         check_weight_count(self.in_channels * self.out_channels * self.kernel_size[0] * self.kernel_size[1],
-                           repr(self))
+                           f"ConvTranspose2D(in_channels={self.in_channels}, out_channels={self.out_channels}, "
+                           f"kernel_size={self.kernel_size})")
         rng, dtype = check_rng(rng), check_float_dtype(dtype)
         if any(op >= s for op, s in zip(self.output_padding, self.stride)):
             raise MiniaeInputError(f"ConvTranspose2D needs output_padding smaller than stride, got "

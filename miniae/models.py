@@ -242,7 +242,8 @@ class Autoencoder(Model):
     @classmethod
     def linear(cls, n_features, code_size, rng=None, dtype=np.float64, **kwargs):
         """The linear autoencoder x -> x W_enc + b_enc -> h W_dec + b_dec (what PCA is compared with)."""
-        return cls.mirrored([n_features, code_size], activation="identity", rng=rng, dtype=dtype, **kwargs)
+        sizes = [check_size(n_features, "n_features"), check_size(code_size, "code_size")]
+        return cls.mirrored(sizes, activation="identity", rng=rng, dtype=dtype, **kwargs)
 
     @classmethod
     def conv(cls, input_shape, channels=(8, 16), code_size=8, kernel_size=3, up="upsample", activation="relu",
