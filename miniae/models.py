@@ -276,7 +276,8 @@ class Autoencoder(Model):
         rng, dtype = check_rng(rng), check_float_dtype(dtype)
         # the biggest layers, by the names the caller gave, before any weight is allocated
         for c_in, c_out in zip([shape[0], *channels[:-1]], channels):
-            check_weight_count(c_in * c_out * k * k, f"channels {channels}: the convolution {c_in} -> {c_out}")
+            check_weight_count(c_in * c_out * k * k, f"channels {channels} with kernel_size={k}: the convolution "
+                                                     f"{c_in} -> {c_out}")
 
         def act(name):
             return [] if name == "identity" else [copy.deepcopy(make_activation(name))]
