@@ -312,8 +312,8 @@ def _weight_count(spec):
         n_in, n_out = check_size(spec.get("n_in"), "n_in"), check_size(spec.get("n_out"), "n_out")
         return n_in * n_out + n_out
     if kind in ("Conv2D", "ConvTranspose2D", "Conv1D"):
-        c_in, c_out = check_size(spec.get("in_channels"), "in_channels"), check_size(spec.get("out_channels"),
-                                                                                     "out_channels")
+        c_in = check_size(spec.get("in_channels"), "in_channels")
+        c_out = check_size(spec.get("out_channels"), "out_channels")
         if kind == "Conv1D":
             kernel = check_size(spec.get("kernel_size"), "kernel_size")
         else:
