@@ -16,7 +16,7 @@ from .models import Autoencoder
 from .optim import Adam
 from .train import fit
 from .vae import VAE
-from .validation import MiniaeInputError, check_data
+from .validation import MiniaeInputError, check_data, check_weight_count
 
 
 def _describe(model):
@@ -91,9 +91,29 @@ def load_training_data(source, seed, n_samples=2000):
     return check_data(X.reshape(len(X), -1), f"the {source} data")
 
 
+# the kinds whose layers are fixed by their builder: --hidden would be ignored, so it is refused
+NO_HIDDEN = ("conv", "contractive")
+DEFAULT_HIDDEN = 32
+
+
+def check_size_options(kind, n_features, args):
+    """Refuse --hidden where it has no layer to size, and sizes whose layers would be too big to allocate
+    (each named by its option, before any weight is made)."""
+    if kind in NO_HIDDEN and args.hidden is not None:
+        raise MiniaeInputError(f"--hidden does not apply to train {kind} (its layers are fixed: see "
+                               "miniae.Autoencoder.conv and the contractive kind's one-layer encoder); drop it")
+    hidden = DEFAULT_HIDDEN if args.hidden is None else args.hidden
+    layers_by_option = [("--code-size", n_features, args.code_size)]  # conv's Dense to the code: n_features too
+    if kind not in NO_HIDDEN and hidden:
+        layers_by_option = [("--hidden", n_features, hidden), ("--hidden and --code-size", hidden, args.code_size)]
+    for option, n_in, n_out in layers_by_option:
+        check_weight_count(n_in * n_out + n_out, f"{option}: the layer {n_in} -> {n_out}")
+    return [hidden] if hidden and kind not in NO_HIDDEN else []
+
+
 def build_model(kind, n_features, args, X):
     """The model that ``miniae train KIND`` trains, seeded by --seed."""
-    hidden = [args.hidden] if args.hidden else []
+    hidden = check_size_options(kind, n_features, args)
     sizes = [n_features, *hidden, args.code_size]
     if kind == "vae":
         in_unit_interval = X.min() >= 0 and X.max() <= 1
@@ -141,7 +161,8 @@ def cmd_train(args):
     def mse(part):
         return float(np.mean((model.reconstruct(part) - part) ** 2))
 
-    print(f"train MSE {mse(X_train):.5g}", end="")
+    train_mse = mse(X_train)
+    print(f"train MSE {train_mse:.5g}", end="")
     if len(X_test):
         print(f"  test MSE {mse(X_test):.5g}", end="")
         if args.code_size <= min(X_train.shape):
@@ -149,9 +170,19 @@ def cmd_train(args):
             pca_mse = float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
             print(f"  (PCA with {args.code_size} components: test MSE {pca_mse:.5g})", end="")
     print(f"  in {seconds:.1f}s")
+    warn_if_no_better_than_the_mean(train_mse, X_train)
     if args.out:
         print(f"saved to {io.save(model, args.out)}")
     return 0
+
+
+def warn_if_no_better_than_the_mean(train_mse, X_train):
+    """A model that reconstructs no better than the mean sample ignores its input (dead ReLUs after too
+    large a learning rate, or too few epochs): say so on stderr, so the exit code 0 is not read as success."""
+    mean_mse = float(np.mean((X_train - X_train.mean(axis=0)) ** 2))
+    if train_mse >= mean_mse:
+        print(f"miniae: warning: the model reconstructs no better than the mean sample (train MSE {train_mse:.5g}, "
+              f"the mean's {mean_mse:.5g}); lower --lr or train more --epochs", file=sys.stderr)
 
 
 def check_output_path(out, data, force):
@@ -160,6 +191,9 @@ def check_output_path(out, data, force):
     if Path(data).exists() and out_path.exists() and out_path.resolve() == Path(data).resolve():
         raise MiniaeInputError(f"--out {out!r} is the --data file: saving would replace your data with a model; "
                                "choose another --out")
+    if not out_path.parent.is_dir():
+        raise MiniaeInputError(f"--out {out!r}: the folder {str(out_path.parent)!r} does not exist; create it first "
+                               "or choose another path")
     if out_path.exists() and not force:
         raise MiniaeInputError(f"--out {out!r} already exists; pass --force to overwrite it or choose another path")
 
@@ -199,17 +233,32 @@ def _positive_float(text):
     return value
 
 
+MAX_LR = 1.0  # Adam moves every weight by about lr a step: above 1 that is more than a weight's own size
+
+
+def _learning_rate(text):
+    """A positive number up to MAX_LR: an absurd rate (--lr 1e6) is refused before training, not trained
+    into a useless model (a sigmoid output keeps the loss bounded, so nothing would diverge visibly)."""
+    value = _positive_float(text)
+    if value > MAX_LR:
+        raise argparse.ArgumentTypeError(f"expected a learning rate up to {MAX_LR:g} (Adam moves each weight by "
+                                         f"about lr a step), got {text!r}")
+    return value
+
+
 def add_train_arguments(p):
     p.add_argument("kind", choices=KINDS, metavar="KIND", help="one of: " + ", ".join(KINDS))
     p.add_argument("--data", default="digits",
                    help="a dataset (" + ", ".join(DATASETS) + ") or a .npy/.csv file, one sample per row, "
                         "no header (default digits)")
     p.add_argument("--code-size", type=_positive_int, default=8, help="width of the code (default 8)")
-    p.add_argument("--hidden", type=_non_negative_int, default=32,
-                   help="width of the hidden layer on each side, 0 for none (default 32)")
+    p.add_argument("--hidden", type=_non_negative_int, default=None,
+                   help=f"width of the hidden layer on each side, 0 for none (default {DEFAULT_HIDDEN}; "
+                        f"not for {' or '.join(NO_HIDDEN)}, whose layers are fixed)")
     p.add_argument("--epochs", type=_positive_int, default=100, help="training epochs (default 100)")
     p.add_argument("--batch-size", type=_positive_int, default=64, help="minibatch size (default 64)")
-    p.add_argument("--lr", type=_positive_float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    p.add_argument("--lr", type=_learning_rate, default=3e-3,
+                   help=f"Adam learning rate, at most {MAX_LR:g} (default 3e-3)")
     p.add_argument("--lam", type=_positive_float, default=1e-3,
                    help="penalty weight for sparse (L1) and contractive (default 1e-3)")
     p.add_argument("--noise", type=_fraction, default=0.3,

@@ -15,7 +15,6 @@ version, or an archive that miniae did not write.  Data files (.npy, .csv) are r
 """
 import csv
 import json
-import numbers
 import os
 import re
 import tempfile
@@ -27,7 +26,7 @@ from . import layers, losses, noise, penalties
 from .layers import Activation, Dense, Sequential
 from .models import Autoencoder
 from .vae import VAE
-from .validation import MiniaeInputError, check_data, check_float_dtype
+from .validation import MiniaeInputError, check_data, check_float_dtype, check_size, check_size_pair
 
 FORMAT = "miniae-model"
 VERSION = 1
@@ -197,6 +196,8 @@ def save(model, path):
     renamed into place, so an interrupted save never leaves half a file behind.
     """
     path = Path(path)
+    if not path.parent.is_dir():  # checked here, or the error would name the temporary file below
+        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
     description = describe_model(model)
     arrays = {PARAM_PREFIX + name: value for name, value, _ in model.named_parameters()}
     try:
@@ -269,8 +270,9 @@ def _one_line(exc, limit=200):
 
 
 def _check_sizes_described(description, arrays, path):
-    """Refuse a description whose layers are nested deeper than MAX_DEPTH or whose Dense layers need
-    more numbers than the file stores, before anything is allocated (n_in = 10^12 is refused here)."""
+    """Refuse a description whose layers are nested deeper than MAX_DEPTH or whose layers (Dense and the
+    convolutions) need more numbers than the file stores, before anything is allocated (n_in = 10^12,
+    or a Conv2D of 27 million weights in a file that stores a few hundred, is refused here)."""
     stored = sum(int(array.size) for array in arrays.values())
     dtype = description.get("dtype")
     try:
@@ -288,13 +290,11 @@ def _check_sizes_described(description, arrays, path):
             if not isinstance(inner, list):
                 raise ModelFileError(f"{path}: a Sequential layer has no list of layers")
             return sum(count(layer, depth + 1) for layer in inner)
-        if spec.get("type") == "Dense":
-            n_in, n_out = spec.get("n_in"), spec.get("n_out")
-            if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in (n_in, n_out)):
-                raise ModelFileError(f"{path}: a Dense layer has sizes n_in={n_in!r}, n_out={n_out!r}; "
-                                     "expected positive integers")
-            return n_in * n_out + n_out
-        return 0
+        try:
+            return _weight_count(spec)
+        except MiniaeInputError as exc:
+            raise ModelFileError(f"{path}: a {spec.get('type')} layer has a bad size ({exc}); "
+                                 "expected positive integers") from None
 
     parts = ("encoder", "decoder") if description.get("kind") == "Autoencoder" else (
         "body", "mu_head", "logvar_head", "decoder")
@@ -302,6 +302,25 @@ def _check_sizes_described(description, arrays, path):
     if needed > stored + MAX_EXTRA_WEIGHTS:  # a small mismatch is reported, parameter by parameter, later
         raise ModelFileError(f"{path}: the description needs {needed} weights but the file stores {stored}; "
                              "the file is damaged or was edited")
+
+
+def _weight_count(spec):
+    """How many weights the layer described by ``spec`` has (0 for a layer without weights), read with
+    the checks of the layers themselves, so a size that is not a positive integer is refused here."""
+    kind = spec.get("type")
+    if kind == "Dense":
+        n_in, n_out = check_size(spec.get("n_in"), "n_in"), check_size(spec.get("n_out"), "n_out")
+        return n_in * n_out + n_out
+    if kind in ("Conv2D", "ConvTranspose2D", "Conv1D"):
+        c_in = check_size(spec.get("in_channels"), "in_channels")
+        c_out = check_size(spec.get("out_channels"), "out_channels")
+        if kind == "Conv1D":
+            kernel = check_size(spec.get("kernel_size"), "kernel_size")
+        else:
+            kh, kw = check_size_pair(spec.get("kernel_size"), "kernel_size")
+            kernel = kh * kw
+        return c_in * c_out * kernel + c_out
+    return 0
 
 
 def _read_description(entry, path):

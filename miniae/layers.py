@@ -15,13 +15,22 @@ Images and signals: ``Conv2D``, ``ConvTranspose2D``, ``MaxPool2D``, ``Upsample2D
 (batch, C, H, W) and ``Conv1D``, ``Upsample1D`` on (batch, C, L), by im2col and one matrix
 product; ``Reshape`` and ``Flatten`` keep a model's boundary at (batch, n_features).
 """
-import numbers
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import expit
 
-from .validation import check_float_dtype, check_number
+from .validation import (
+    MiniaeInputError,
+    check_float_dtype,
+    check_number,
+    check_rng,
+    check_shape,
+    check_size,
+    check_size_pair,
+    check_weight_count,
+)
 
 
 class Layer:
@@ -72,13 +81,10 @@ class Dense(Layer):
 
     def __init__(self, n_in, n_out, init="glorot", rng=None, dtype=np.float64):
         super().__init__()
-        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (n_in, n_out)):
-            raise ValueError(f"Dense needs positive integer sizes, got n_in={n_in!r}, n_out={n_out!r}")
+        n_in, n_out = check_size(n_in, "n_in"), check_size(n_out, "n_out")
+        check_weight_count(n_in * n_out + n_out, f"Dense(n_in={n_in}, n_out={n_out})")
         dtype = check_float_dtype(dtype)
-        n_in, n_out = int(n_in), int(n_out)
-        if n_in < 1 or n_out < 1:
-            raise ValueError(f"Dense needs positive sizes, got n_in={n_in}, n_out={n_out}")
-        rng = np.random.default_rng(rng)
+        rng = check_rng(rng)
         if init == "glorot":
             limit = np.sqrt(6.0 / (n_in + n_out))
             W = rng.uniform(-limit, limit, size=(n_in, n_out))
@@ -240,18 +246,20 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """f(x) = tanh(x); f' = 1 - y^2; f'' = -2 y (1 - y^2)."""
+    """f(x) = tanh(x); f' = 1 - y^2 = 1 / cosh(x)^2; f'' = -2 y f'."""
 
     def function(self, x):
         return np.tanh(x)
 
     def derivative(self, x, y):
-        slope = y * y
-        np.subtract(1, slope, out=slope)  # 1 - y^2, in place: one array instead of two
-        return slope
+        # 1 / cosh(x)^2, not 1 - y^2: near y = -1 or 1 that subtraction cancels (at x = -10 it is
+        # off by 2e-9, a quarter of f').  With t = e^(-2|x|) in (0, 1], 1 / cosh(x)^2 = 4 t / (1 + t)^2:
+        # exact in the tails and nothing overflows (cosh(x) itself does beyond |x| = 710)
+        t = np.exp(-2 * np.abs(x))
+        return 4 * t / (1 + t) ** 2
 
     def second_derivative(self, x, y):
-        return -2 * y * (1 - y * y)
+        return -2 * y * self.derivative(x, y)
 
 
 class Softplus(Activation):
@@ -367,21 +375,6 @@ class Sequential(Layer):
 # with Reshape((C, H, W)) and its decoder ends with Flatten().
 
 
-def _pair(value, name):
-    """An int or a pair of ints -> a tuple (for the height and the width)."""
-    pair = tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value), int(value))
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
-    return pair
-
-
-def _check_sizes(layer, **sizes):
-    """Refuse a size below its minimum: sizes = {name: (pair, minimum)}."""
-    for name, (pair, minimum) in sizes.items():
-        if min(pair) < minimum:
-            raise ValueError(f"{layer} needs {name} of at least {minimum}, got {pair}")
-
-
 def im2col(x, kernel, stride):
     """x: (N, C, H, W) (padded already) -> cols: (N * Ho * Wo, C * kh * kw).
 
@@ -425,7 +418,6 @@ def _pad(x, padding):
 
 def _conv_init(init, shape, fan_in, fan_out, rng, dtype):
     """He (N(0, 2 / fan_in)) or Glorot (U(-a, a), a = sqrt(6 / (fan_in + fan_out))), as Dense."""
-    rng = np.random.default_rng(rng)
     if init == "he":
         return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype(dtype)
     if init == "glorot":
@@ -457,12 +449,14 @@ class Conv2D(Layer):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he", rng=None,
                  dtype=np.float64):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride, self.padding = (_pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
-                                                       _pair(padding, "padding"))
-        _check_sizes(type(self).__name__, in_channels=((self.in_channels,) * 2, 1),
-                     out_channels=((self.out_channels,) * 2, 1), kernel_size=(self.kernel_size, 1),
-                     stride=(self.stride, 1), padding=(self.padding, 0))
+        self.in_channels = check_size(in_channels, "in_channels")
+        self.out_channels = check_size(out_channels, "out_channels")
+        self.kernel_size = check_size_pair(kernel_size, "kernel_size")
+        self.stride = check_size_pair(stride, "stride")
+        self.padding = check_size_pair(padding, "padding", minimum=0)
+        check_weight_count(math.prod(self.weight_shape()), f"{type(self).__name__}(in_channels={self.in_channels}, "
+                           f"out_channels={self.out_channels}, kernel_size={self.kernel_size})")
+        rng, dtype = check_rng(rng), check_float_dtype(dtype)
         kh, kw = self.kernel_size
         W = _conv_init(init, self.weight_shape(), self.in_channels * kh * kw, self.out_channels * kh * kw,
                        rng, dtype)
@@ -535,15 +529,18 @@ class ConvTranspose2D(Layer):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, init="he",
                  rng=None, dtype=np.float64):
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride, self.padding = (_pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
-                                                       _pair(padding, "padding"))
-        self.output_padding = _pair(output_padding, "output_padding")
-        _check_sizes(type(self).__name__, in_channels=((self.in_channels,) * 2, 1),
-                     out_channels=((self.out_channels,) * 2, 1), kernel_size=(self.kernel_size, 1),
-                     stride=(self.stride, 1), padding=(self.padding, 0), output_padding=(self.output_padding, 0))
+        self.in_channels = check_size(in_channels, "in_channels")
+        self.out_channels = check_size(out_channels, "out_channels")
+        self.kernel_size = check_size_pair(kernel_size, "kernel_size")
+        self.stride = check_size_pair(stride, "stride")
+        self.padding = check_size_pair(padding, "padding", minimum=0)
+        self.output_padding = check_size_pair(output_padding, "output_padding", minimum=0)
+        check_weight_count(self.in_channels * self.out_channels * self.kernel_size[0] * self.kernel_size[1],
+                           f"ConvTranspose2D(in_channels={self.in_channels}, out_channels={self.out_channels}, "
+                           f"kernel_size={self.kernel_size})")
+        rng, dtype = check_rng(rng), check_float_dtype(dtype)
         if any(op >= s for op, s in zip(self.output_padding, self.stride)):
-            raise ValueError(f"ConvTranspose2D needs output_padding smaller than stride, got "
+            raise MiniaeInputError(f"ConvTranspose2D needs output_padding smaller than stride, got "
                              f"output_padding={self.output_padding}, stride={self.stride}")
         kh, kw = self.kernel_size
         sh, sw = self.stride
@@ -611,9 +608,9 @@ class Conv1D(Conv2D):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he", rng=None,
                  dtype=np.float64):
-        for name, value in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding)):
-            if isinstance(value, (tuple, list)):
-                raise ValueError(f"Conv1D's {name} is one int, got {value!r}")
+        # one int each (a signal has one axis); Conv2D then reads them as (1, k), (1, s), (0, p)
+        kernel_size, stride = check_size(kernel_size, "kernel_size"), check_size(stride, "stride")
+        padding = check_size(padding, "padding", minimum=0)
         super().__init__(in_channels, out_channels, (1, kernel_size), (1, stride), (0, padding), init, rng, dtype)
 
     def weight_shape(self):
@@ -651,9 +648,8 @@ class MaxPool2D(Layer):
 
     def __init__(self, size, stride=None):
         super().__init__()
-        self.size = _pair(size, "size")
-        self.stride = self.size if stride is None else _pair(stride, "stride")
-        _check_sizes("MaxPool2D", size=(self.size, 1), stride=(self.stride, 1))
+        self.size = check_size_pair(size, "size")
+        self.stride = self.size if stride is None else check_size_pair(stride, "stride")
 
     def forward(self, x):
         """x: (N, C, H, W) -> y: (N, C, Ho, Wo)."""
@@ -692,8 +688,7 @@ class Upsample2D(Layer):
 
     def __init__(self, factor):
         super().__init__()
-        self.factor = _pair(factor, "factor")
-        _check_sizes("Upsample2D", factor=(self.factor, 1))
+        self.factor = check_size_pair(factor, "factor")
 
     def forward(self, x):
         """x: (N, C, H, W) -> y: (N, C, fh H, fw W)."""
@@ -720,8 +715,7 @@ class Upsample1D(Layer):
 
     def __init__(self, factor):
         super().__init__()
-        self.factor = int(factor)
-        _check_sizes("Upsample1D", factor=((self.factor,) * 2, 1))
+        self.factor = check_size(factor, "factor")
 
     def forward(self, x):
         """x: (N, C, L) -> y: (N, C, f L)."""
@@ -750,14 +744,13 @@ class Reshape(Layer):
 
     def __init__(self, shape):
         super().__init__()
-        self.shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
-        _check_sizes("Reshape", shape=(self.shape, 1))
+        self.shape = check_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "shape")
         self.input_grad = True
 
     @property
     def n_in(self):
         """The number of features a sample has: prod(shape)."""
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     def forward(self, x):
         """x: (N, ...) with prod(shape) numbers a sample -> (N, *shape)."""

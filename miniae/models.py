@@ -26,7 +26,17 @@ from .layers import (
 from .losses import BCE, make_loss
 from .noise import make_noise
 from .penalties import check_penalties
-from .validation import MiniaeInputError, check_data, check_float_dtype, check_rng, check_sizes, check_unit_interval
+from .validation import (
+    MiniaeInputError,
+    check_data,
+    check_float_dtype,
+    check_rng,
+    check_shape,
+    check_size,
+    check_sizes,
+    check_unit_interval,
+    check_weight_count,
+)
 
 
 def _activation_name(name):
@@ -44,6 +54,14 @@ def dense_stack(dims, activation, last_activation, init, rng, dtype):
         if act != "identity":
             layers.append(copy.deepcopy(make_activation(act)))
     return Sequential(*layers)
+
+
+def check_output_for_loss(loss, output):
+    """A logits loss applies the sigmoid itself: an output activation before it would apply a second one."""
+    if getattr(loss, "from_logits", False) and output != "identity":
+        raise MiniaeInputError(f"a logits loss ({loss!r}) needs output='identity' (the loss applies the "
+                               f"sigmoid itself), got output={output!r}")
+    return loss
 
 
 def leaf_layers(part):
@@ -134,7 +152,20 @@ class Model:
     def reconstruction_error(self, X):
         """Per-sample mean squared error between X and its reconstruction: (n,)."""
         X = self.validate(X)
-        return np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+        recon = self.reconstruct(X)
+        with np.errstate(over="ignore"):
+            error = np.mean((recon - X) ** 2, axis=1)
+        if np.all(np.isfinite(error)):
+            return error
+        # float32 data above about 1e19: the squares (or their sum) overflow where the mean may not.
+        # Redo those sums in float64; a mean beyond the model's dtype is refused by name.
+        with np.errstate(over="ignore"):
+            error = np.mean((recon.astype(np.float64) - X) ** 2, axis=1)
+        if not np.all(error <= np.finfo(self.dtype).max):
+            raise MiniaeInputError(f"the reconstruction error of X is beyond the range of {self.dtype} (X has values "
+                                   f"up to {np.max(np.abs(X)):.3g}); rescale the data or use a float64 model "
+                                   "(model.astype(np.float64))")
+        return error.astype(self.dtype)
 
 
 class Autoencoder(Model):
@@ -197,10 +228,7 @@ class Autoencoder(Model):
             make_activation(name)  # an unknown name is refused even where no layer would use it
         if init is None:
             init = "he" if activation in ("relu", "leaky_relu") else "glorot"
-        loss = make_loss(loss)
-        if getattr(loss, "from_logits", False) and output != "identity":
-            raise ValueError(f"a logits loss ({loss!r}) needs output='identity' (the loss applies the "
-                             f"sigmoid itself), got output={output!r}")
+        loss = check_output_for_loss(make_loss(loss), output)
 
         encoder = dense_stack(sizes, activation, code_activation, init, rng, dtype)
         decoder = dense_stack(sizes[::-1], activation, output, init, rng, dtype)
@@ -214,7 +242,8 @@ class Autoencoder(Model):
     @classmethod
     def linear(cls, n_features, code_size, rng=None, dtype=np.float64, **kwargs):
         """The linear autoencoder x -> x W_enc + b_enc -> h W_dec + b_dec (what PCA is compared with)."""
-        return cls.mirrored([n_features, code_size], activation="identity", rng=rng, dtype=dtype, **kwargs)
+        sizes = [check_size(n_features, "n_features"), check_size(code_size, "code_size")]
+        return cls.mirrored(sizes, activation="identity", rng=rng, dtype=dtype, **kwargs)
 
     @classmethod
     def conv(cls, input_shape, channels=(8, 16), code_size=8, kernel_size=3, up="upsample", activation="relu",
@@ -228,29 +257,35 @@ class Autoencoder(Model):
         Conv2D, ``up="transpose"`` one ConvTranspose2D with stride 2; the last stage maps to C
         channels with ``output``; Flatten.  H and W must be divisible by 2 ** len(channels).
         """
-        shape = tuple(int(s) for s in input_shape) if isinstance(input_shape, (tuple, list)) else ()
-        if len(shape) != 3 or min(shape) < 1:
-            raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")
-        channels = [int(c) for c in channels]
-        if not channels or min(channels) < 1:
-            raise ValueError(f"channels must be a non-empty list of positive ints, got {channels!r}")
+        shape = check_shape(input_shape, "input_shape", length=3)  # (channels, height, width)
+        channels = list(check_shape(channels, "channels"))
+        code_size = check_size(code_size, "code_size")
+        k = check_size(kernel_size, "kernel_size")
+        if k % 2 == 0:
+            raise MiniaeInputError(f"kernel_size must be odd (for 'same' padding), got {kernel_size!r}")
         factor = 2 ** len(channels)
         if shape[1] % factor or shape[2] % factor:
-            raise ValueError(f"input_shape {shape}: height and width must be divisible by {factor} "
-                             f"(2 ** len(channels)) for {len(channels)} pooling stages")
+            raise MiniaeInputError(f"input_shape {shape}: height and width must be divisible by {factor} "
+                                   f"(2 ** len(channels)) for {len(channels)} pooling stages")
         if up not in ("upsample", "transpose"):
-            raise ValueError(f"up must be 'upsample' or 'transpose', got {up!r}")
-        k = int(kernel_size)
-        if k < 1 or k % 2 == 0:
-            raise ValueError(f"kernel_size must be a positive odd int (for 'same' padding), got {kernel_size!r}")
+            raise MiniaeInputError(f"up must be 'upsample' or 'transpose', got {up!r}")
         activation, output, code_activation = map(_activation_name, (activation, output, code_activation))
-        rng = np.random.default_rng(rng)
+        for name in (activation, output, code_activation):
+            make_activation(name)  # an unknown name is refused before any layer is built
+        loss = check_output_for_loss(make_loss(loss), output)
+        rng, dtype = check_rng(rng), check_float_dtype(dtype)
+        # the biggest layers, by the names the caller gave, before any weight is allocated
+        for c_in, c_out in zip([shape[0], *channels[:-1]], channels):
+            check_weight_count(c_in * c_out * k * k, f"channels {channels} with kernel_size={k}: the convolution "
+                                                     f"{c_in} -> {c_out}")
 
         def act(name):
             return [] if name == "identity" else [copy.deepcopy(make_activation(name))]
 
         inner = (channels[-1], shape[1] // factor, shape[2] // factor)  # the smallest feature map
-        n_inner = int(np.prod(inner))
+        n_inner = inner[0] * inner[1] * inner[2]
+        check_weight_count(n_inner * code_size, f"code_size={code_size} with input_shape {shape} and channels "
+                                                f"{channels}: the Dense layer {n_inner} -> {code_size}")
         encoder = [Reshape(shape)]
         for c_in, c_out in zip([shape[0], *channels[:-1]], channels):
             encoder += [Conv2D(c_in, c_out, k, padding=k // 2, rng=rng, dtype=dtype), *act(activation), MaxPool2D(2)]

@@ -174,12 +174,17 @@ class Divergence:
     * An epoch's mean loss more than ``FACTOR * max(|best|, 1e-3)`` above the best one so far
       (Adam's bounded steps can blow a model up without ever reaching NaN): the model gets back
       the weights of the best epoch (epoch 0: those it started with).
-    * Weights that became non-finite in the last step of an epoch (its loss was still finite):
-      treated like a non-finite loss.
-    So fit never returns a model with non-finite weights.
+    * Weights that became non-finite in the last step of an epoch (its loss was still finite),
+      or whose largest magnitude grew more than ``GROWTH`` times in one epoch (from
+      max(start, 1)): treated like a non-finite loss.  An absurd learning rate (SGD(lr=1e200),
+      Adam(lr=1e6)) makes weights of 1e200 whose loss may still be finite, or bounded by a
+      sigmoid output; no ordinary step multiplies the largest weight by 1000 in one epoch.
+    So fit never returns a model with non-finite or exploded weights, and the start of an
+    epoch it restores is a start it accepted.
     """
 
     FACTOR = 1e3
+    GROWTH = 1e3
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
@@ -187,6 +192,7 @@ class Divergence:
 
     def start_epoch(self):
         self.epoch_start_theta = self.model.theta.copy()
+        self.epoch_start_scale = largest_magnitude(self.epoch_start_theta)
 
     def check_batch(self, loss, epoch, row):
         if not math.isfinite(loss):
@@ -197,12 +203,16 @@ class Divergence:
             self.best_loss = loss
 
     def check_epoch(self, loss, epoch):
-        if not np.all(np.isfinite(self.model.theta)):
+        scale = largest_magnitude(self.model.theta)  # NaN or inf if any weight is
+        if not math.isfinite(scale):
             self._give_up(f"the weights became non-finite in epoch {epoch}", self.epoch_start_theta,
                           f"the start of epoch {epoch}")
         if loss - self.best_loss > self.FACTOR * max(abs(self.best_loss), 1e-3):
             self._give_up(f"the training loss grew from {self.best_loss:.4g} (epoch {self.best_epoch}) to "
                           f"{loss:.4g} in epoch {epoch}", self.best_theta, f"epoch {self.best_epoch}")
+        if scale > self.GROWTH * max(self.epoch_start_scale, 1.0):
+            self._give_up(f"the largest weight grew from {self.epoch_start_scale:.3g} to {scale:.3g} in epoch "
+                          f"{epoch}", self.epoch_start_theta, f"the start of epoch {epoch}")
         if loss < self.best_loss:
             self.best_loss, self.best_epoch = loss, epoch
             self.best_theta[...] = self.model.theta
@@ -211,6 +221,12 @@ class Divergence:
         self.model.theta[...] = theta
         raise DivergenceError(f"{what}: training diverged; the model keeps the finite weights of {when}. "
                               f"Lower the learning rate (it is {self.optimizer.lr:g}) or scale the data.")
+
+
+def largest_magnitude(theta):
+    """max |theta_i| (0 for no parameters): one pass, and it never overflows as a norm would."""
+    with np.errstate(invalid="ignore"):  # a NaN weight makes the answer NaN, which the caller reads
+        return float(np.max(np.abs(theta), initial=0.0))
 
 
 def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shuffle=True,

@@ -40,7 +40,7 @@ def as_float_array(X, name="X", dtype=np.float64):
         overflow = np.isinf(narrowed) & np.isfinite(arr)
         if overflow.any():
             raise MiniaeInputError(
-                f"{name} has values up to {np.max(np.abs(arr[overflow])):.3g}, beyond the range of "
+                f"{name} has values up to {np.max(np.abs(np.where(overflow, arr, 0))):.3g}, beyond the range of "
                 f"{np.dtype(dtype).name} (about {np.finfo(dtype).max:.3g}); rescale the data or use a float64 model"
             )
         return narrowed
@@ -111,14 +111,62 @@ def check_finite_loss(value, pred, target):
     )
 
 
-def check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise MiniaeInputError(f"{name} must be a positive integer, got {value!r}")
+# ------------------------------------------------------------------ sizes
+# One way to read a size everywhere (Dense, the conv layers, pooling, Reshape, the builders, the
+# command line): an integer, never a float or a string read as one (8.0, 8.5 and "8" are refused,
+# not rounded or truncated), at least ``minimum``; a pair is one such integer or two of them.
+MAX_LAYER_WEIGHTS = 10 ** 7  # the most weights one layer may have (80 MB in float64; a 784 x 1000 Dense has 0.8 M)
+
+
+def check_size(value, name, minimum=1):
+    """A size: an integer >= ``minimum`` (1 for widths, channels, kernels and strides; 0 for a padding).
+
+    A NumPy integer is fine; a bool, a float (even 8.0), a string, None, NaN, inf or a tuple is refused
+    by ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise MiniaeInputError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 
 
+def check_positive_int(value, name):
+    """A positive integer (check_size with minimum 1)."""
+    return check_size(value, name)
+
+
+def check_size_pair(value, name, minimum=1):
+    """One size for both axes (3 -> (3, 3)) or a pair of sizes (height, width) -> a tuple of two ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise MiniaeInputError(f"{name} must be an integer or a pair of integers (height, width), got {value!r}")
+        return tuple(check_size(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
+    size = check_size(value, name, minimum)
+    return size, size
+
+
+def check_shape(shape, name, length=None):
+    """A tuple or list of positive sizes (``length`` of them when given), e.g. (channels, height, width)."""
+    expected = f"{length} positive integers" if length else "positive integers"
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = shape.tolist()
+    if not isinstance(shape, (tuple, list)) or not shape or (length is not None and len(shape) != length):
+        raise MiniaeInputError(f"{name} must be a tuple of {expected}, got {shape!r}")
+    return tuple(check_size(s, f"{name}[{i}]") for i, s in enumerate(shape))
+
+
+def check_weight_count(count, what):
+    """Refuse a layer of more than MAX_LAYER_WEIGHTS weights before NumPy tries to allocate them."""
+    if count > MAX_LAYER_WEIGHTS:
+        raise MiniaeInputError(f"{what} would have {count:.3g} weights, more than miniae's limit of "
+                               f"{MAX_LAYER_WEIGHTS:.0e} for one layer (miniae.validation.MAX_LAYER_WEIGHTS); "
+                               "use smaller sizes")
+    return count
+
+
 def check_sizes(sizes, name="sizes"):
-    """A list of at least two positive layer sizes, each an integer (4.7 or "42" is refused, not rounded)."""
+    """A list of at least two positive layer sizes, each an integer (4.7 or "42" is refused, not rounded),
+    with no layer between neighbours bigger than MAX_LAYER_WEIGHTS."""
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, np.ndarray)):
         raise MiniaeInputError(f"{name} must be a list of positive integers such as [64, 32, 8], got {sizes!r}")
     bad = [s for s in list(sizes) if isinstance(s, bool) or not isinstance(s, numbers.Integral)]
@@ -130,6 +178,8 @@ def check_sizes(sizes, name="sizes"):
         raise MiniaeInputError(
             f"{name} must list at least two positive sizes (input, ..., code), got {sizes}"
         )
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        check_weight_count(n_in * n_out + n_out, f"{name} {sizes}: the layer {n_in} -> {n_out}")
     return sizes
 
 

@@ -72,7 +72,7 @@ BAD_INPUTS = [
      "activation must be one of"),
     ("mirrored: unknown loss", lambda t: Autoencoder.mirrored([6, 2], loss="hinge"), ValueError,
      "loss must be 'mse', 'bce' or 'bce_logits'"),
-    ("Dense: zero width", lambda t: layers.Dense(0, 3), ValueError, "Dense needs positive sizes"),
+    ("Dense: zero width", lambda t: layers.Dense(0, 3), ValueError, "n_in must be a positive integer, got 0"),
     ("Dense: unknown init", lambda t: layers.Dense(3, 3, init="orthogonal"), ValueError,
      "init must be 'glorot' or 'he'"),
     ("MSE: shapes differ", lambda t: losses.MSE().forward(np.zeros((2, 3)), np.zeros((2, 4))), MiniaeInputError,
@@ -143,7 +143,7 @@ BAD_INPUTS = [
      MiniaeInputError, "target has values in [5, 5] but BCE reads each value as a probability in [0, 1]; use MSE"),
     ("LeakyReLU: slope nan", lambda t: layers.LeakyReLU(np.nan), MiniaeInputError,
      "slope must be a finite number in [0, 1], got nan"),
-    ("Dense: size 4.7", lambda t: layers.Dense(4.7, 2), ValueError, "Dense needs positive integer sizes"),
+    ("Dense: size 4.7", lambda t: layers.Dense(4.7, 2), ValueError, "n_in must be a positive integer, got 4.7"),
     ("Dense: int64 dtype", lambda t: layers.Dense(4, 2, dtype=np.int64), MiniaeInputError,
      "dtype must be a floating-point dtype"),
     ("mirrored: sizes [4.7, 2.2]", lambda t: Autoencoder.mirrored([4.7, 2.2]), MiniaeInputError,
@@ -310,3 +310,69 @@ def test_same_seed_gives_bit_identical_training(digits):
     assert l1 == l2
     assert all(np.array_equal(w1[name], w2[name]) for name in w1)
     assert not np.array_equal(w1["encoder.0.W"], w3["encoder.0.W"])
+
+
+# ------------------------------------------------------------------ issue 25: optimizers, numbers at the edges
+@pytest.mark.parametrize("make", [optim.SGD, optim.Momentum, optim.Adam])
+def test_an_optimizer_belongs_to_the_model_it_first_steps(make):
+    optimizer = make(lr=1e-3)
+    first = model()
+    fit(first, X, epochs=1, optimizer=optimizer)
+    fit(first, X, epochs=1, optimizer=optimizer)  # the same model again: its state continues
+    for other in (model(), Autoencoder.mirrored([6, 3], rng=0)):  # same sizes (silently wrong before), other sizes
+        start = other.theta.copy()
+        with pytest.raises(MiniaeInputError, match="already steps another model.*make a new optimizer"):
+            fit(other, X, epochs=1, optimizer=optimizer)
+        assert np.array_equal(other.theta, start)
+
+
+def test_an_optimizer_refuses_a_parameter_list_of_another_size():
+    optimizer = optim.Adam()
+    w, g = np.zeros(4), np.ones(4)
+    optimizer.step([("w", w, g)])
+    with pytest.raises(MiniaeInputError, match="keeps state for 'w' of 4 numbers but was given 3"):
+        optimizer.step([("w", np.zeros(3), np.ones(3))])
+
+
+def test_a_0d_float64_beyond_float32_is_refused_by_name():
+    m = Autoencoder.mirrored([1, 1], dtype=np.float32, rng=0)
+    with pytest.raises(MiniaeInputError, match="X has values up to 1e.300, beyond the range of float32"):
+        m.reconstruct(np.array(1e300))
+    with pytest.raises(MiniaeInputError, match="beyond the range of float32"):
+        m.reconstruct(np.float64(-1e300))
+
+
+def test_float32_reconstruction_error_of_huge_finite_data_is_finite_and_right():
+    m = Autoencoder.mirrored([6, 3], dtype=np.float32, rng=0)
+    m.theta[:] = 0  # reconstructs 0: the error is mean(X^2)
+    big = (X * 1.5e19).astype(np.float32)  # finite, and so is each square, but not their sum
+    error = m.reconstruction_error(big)
+    exact = np.mean((m.reconstruct(big).astype(np.float64) - big.astype(np.float64)) ** 2, axis=1)
+    assert error.dtype == np.float32 and np.all(np.isfinite(error))
+    assert np.allclose(error, exact, rtol=1e-5)
+    with pytest.raises(MiniaeInputError, match="reconstruction error of X is beyond the range of float32"):
+        m.reconstruction_error(np.full((2, 6), 3e38, dtype=np.float32))
+
+
+def test_sgd_at_an_absurd_rate_is_caught_by_the_growth_of_the_weights():
+    """SGD(lr=1e200) for one epoch made weights of 3e200 whose loss stayed finite: fit returned normally."""
+    m = model()
+    start = m.theta.copy()
+    with pytest.raises(DivergenceError, match="the largest weight grew from .* in epoch 1"):
+        fit(m, X, epochs=1, batch_size=64, optimizer=optim.SGD(lr=1e200))
+    assert np.array_equal(m.theta, start)  # the true start of epoch 1
+
+
+def test_a_divergence_error_restores_weights_the_fit_accepted():
+    """Before, epoch 1 ended with weights of 3e200 and epoch 2's NaN restored those as 'finite'."""
+    m = model()
+    start = m.theta.copy()
+    with pytest.raises(DivergenceError, match="start of epoch 1"):
+        fit(m, X, epochs=3, batch_size=64, optimizer=optim.SGD(lr=1e200))
+    assert np.array_equal(m.theta, start) and np.max(np.abs(m.theta)) < 10
+
+
+def test_ordinary_training_is_not_mistaken_for_growth(digits):
+    m = Autoencoder.mirrored([64, 32, 8], rng=0)
+    history = fit(m, digits, epochs=5, optimizer=optim.Adam(3e-3))  # digits are 0..16: the biases grow a lot
+    assert history.loss[-1] < history.loss[0]

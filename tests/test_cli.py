@@ -160,3 +160,37 @@ def test_bad_arguments_are_refused_by_name(capsys, argv, name):
         cli.main(argv)
     assert exit_info.value.code == 2 and name in capsys.readouterr().err
 
+
+
+# ------------------------------------------------------------------ issue 25
+@pytest.mark.parametrize("argv, name", [
+    (["train", "ae", "--code-size", "1000000000000"], "--code-size"),
+    (["train", "conv", "--code-size", "1000000000000"], "--code-size"),
+    (["train", "vae", "--hidden", "1000000000"], "--hidden"),
+    (["train", "ae", "--hidden", "100000", "--code-size", "100000"], "--hidden and --code-size"),
+    (["train", "conv", "--hidden", "16"], "--hidden does not apply to train conv"),
+    (["train", "contractive", "--hidden", "0"], "--hidden does not apply to train contractive"),
+])
+def test_sizes_that_cannot_be_built_exit_2_with_one_line_naming_the_option(capsys, argv, name):
+    code, out, err = run(capsys, *argv, "--epochs", "1", "--quiet")
+    assert code == 2 and err.startswith("miniae: error: ") and err.count("\n") == 1
+    assert name in err and "training" not in out  # refused before any model is built
+
+
+def test_an_absurd_learning_rate_is_refused_up_front(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "conv", "--lr", "1e6", "--epochs", "1"])
+    assert stop.value.code == 2 and "--lr" in capsys.readouterr().err
+
+
+def test_a_model_no_better_than_the_mean_is_reported(capsys):
+    """At --lr 1 the conv autoencoder's ReLUs die and it outputs the same image for every input."""
+    code, out, err = run(capsys, "train", "conv", "--lr", "1", "--epochs", "2", "--quiet")
+    assert code == 0 and "no better than the mean sample" in err
+
+
+def test_out_into_a_missing_folder_names_the_users_path_before_training(capsys, tmp_path):
+    out = tmp_path / "missing" / "m.npz"
+    code, stdout, err = run(capsys, "train", "ae", "--epochs", "1", "--quiet", "--out", str(out))
+    assert code == 2 and err.count("\n") == 1 and str(out) in err and ".tmp" not in err
+    assert "training" not in stdout

@@ -196,3 +196,103 @@ def test_cli_trains_a_conv_autoencoder(tmp_path, capsys):
     assert code == 0
     model = ma.io.load(out)
     assert isinstance(model.encoder[1], Conv2D) and model.n_features == 64
+
+
+# ------------------------------------------------------------------ issue 25: sizes, rng, dtype, huge sizes
+NAN, INF = float("nan"), float("inf")
+SIZES_READ_EXACTLY_OR_REFUSED = [  # each was truncated, mis-read or a raw TypeError/OverflowError before
+    (lambda: Conv2D(1, 2, kernel_size=3.7), "kernel_size"),
+    (lambda: Conv2D(1, 2, kernel_size=3.0), "kernel_size"),
+    (lambda: Conv2D(1, 2, 3, stride=NAN), "stride"),
+    (lambda: Conv2D(1, 2, 3, stride=INF), "stride"),
+    (lambda: Conv2D(1, None, 3), "out_channels"),
+    (lambda: Conv2D("2", 2, 3), "in_channels"),
+    (lambda: Conv2D(1, 2, (3, 3, 3)), "kernel_size"),
+    (lambda: ConvTranspose2D(1, 2, 3, padding=1.5), "padding"),
+    (lambda: ConvTranspose2D(1, 2, 3, stride=2, output_padding=NAN), "output_padding"),
+    (lambda: Conv1D(1, 2, 3, stride=(1, 1)), "stride"),
+    (lambda: Conv1D(1, 2, 3.5), "kernel_size"),
+    (lambda: MaxPool2D(2.5), "size"),
+    (lambda: MaxPool2D(2, stride="2"), "stride"),
+    (lambda: Upsample2D((2, None)), r"factor\[1\]"),
+    (lambda: Upsample1D(2.0), "factor"),
+    (lambda: Reshape((1, 8.5, 8)), r"shape\[1\]"),
+    (lambda: ma.Autoencoder.conv((1, 8.5, 8)), r"input_shape\[1\]"),
+    (lambda: ma.Autoencoder.conv((1, 8, INF)), r"input_shape\[2\]"),
+    (lambda: ma.Autoencoder.conv(None), "input_shape"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), channels="816"), "channels"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), channels=(8, NAN)), r"channels\[1\]"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), channels=()), "channels"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), kernel_size=(3, 3)), "kernel_size"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), kernel_size=3.7), "kernel_size"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), kernel_size=4), "kernel_size must be odd"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), code_size=0), "code_size must be a positive integer, got 0"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), code_size=8.0), "code_size"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), code_size=None), "code_size"),
+]
+
+
+@pytest.mark.parametrize("make, name", SIZES_READ_EXACTLY_OR_REFUSED)
+def test_a_size_is_read_exactly_or_refused_by_the_name_the_user_gave(make, name):
+    with pytest.raises(ma.MiniaeInputError, match=name) as info:
+        make()
+    assert "Dense" not in str(info.value)  # the user called a conv layer or the conv builder, not Dense
+
+
+def test_numpy_integers_are_sizes():
+    layer = Conv2D(np.int64(1), np.int32(2), (np.int64(3), 3), stride=np.int8(1))
+    assert layer.params["W"].shape == (2, 1, 3, 3) and layer.kernel_size == (3, 3)
+    model = ma.Autoencoder.conv(np.array([1, 8, 8]).tolist(), channels=np.array([4]), code_size=np.int64(2), rng=0)
+    assert model.config["channels"] == [4] and model.code_size == 2
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: Conv2D(1, 2, 3, dtype=np.int64), "dtype"),
+    (lambda: Conv2D(1, 2, 3, dtype=bool), "dtype"),
+    (lambda: ConvTranspose2D(1, 2, 3, dtype=np.complex128), "dtype"),
+    (lambda: Conv1D(1, 2, 3, dtype="int32"), "dtype"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), dtype=np.int64), "dtype"),
+    (lambda: Conv2D(1, 2, 3, rng="seed"), "rng"),
+    (lambda: ConvTranspose2D(1, 2, 3, rng=1.5), "rng"),
+    (lambda: Conv1D(1, 2, 3, rng=-1), "rng"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), rng=[0]), "rng"),
+    (lambda: ma.layers.Dense(3, 2, rng="seed"), "rng"),
+])
+def test_conv_rng_and_dtype_are_checked_as_in_the_dense_code(make, name):
+    with pytest.raises(ma.MiniaeInputError, match=name):
+        make()
+
+
+def test_conv_refuses_an_output_activation_that_contradicts_a_logits_loss():
+    with pytest.raises(ma.MiniaeInputError, match="needs output='identity'"):
+        ma.Autoencoder.conv((1, 8, 8), loss="bce_logits")  # the default output is a sigmoid
+    model = ma.Autoencoder.conv((1, 8, 8), loss="bce_logits", output="identity", rng=0)
+    recon = model.reconstruct(np.random.default_rng(0).uniform(0, 1, (3, 64)))
+    assert np.all((recon > 0) & (recon < 1))  # the loss's own sigmoid, once
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: ma.Autoencoder.conv((1, 8, 8), channels=(10 ** 9,)), "channels"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), channels=(8, 10 ** 6)), "channels"),
+    (lambda: ma.Autoencoder.conv((1, 8, 8), code_size=10 ** 12), "code_size"),
+    (lambda: ma.Autoencoder.conv((1, 2 ** 20, 2 ** 20), channels=(1,), code_size=1), "input_shape"),
+    (lambda: Conv2D(1, 10 ** 9, 3), "Conv2D"),
+    (lambda: ConvTranspose2D(10 ** 5, 10 ** 5, 3), "ConvTranspose2D"),
+    (lambda: Conv1D(1, 2, 10 ** 9), "Conv1D"),
+    (lambda: ma.layers.Dense(4, 10 ** 12), "Dense"),
+    (lambda: ma.Autoencoder.mirrored([4, 10 ** 12]), "sizes"),
+    (lambda: ma.VAE.mirrored([4, 10 ** 6, 10 ** 6]), "sizes"),
+])
+def test_absurd_sizes_are_refused_by_name_before_numpy_allocates(make, name):
+    with pytest.raises(ma.MiniaeInputError, match=f"{name}.*more than miniae's limit"):
+        make()
+
+
+def test_conv_training_at_an_absurd_rate_is_stopped():
+    """Adam(lr=1e6): the sigmoid output keeps the loss bounded, so only the weights show it (3e6 after one epoch)."""
+    X = ma.datasets.load_digits()[0][:200]
+    model = ma.Autoencoder.conv((1, 8, 8), rng=0)
+    start = model.theta.copy()
+    with pytest.raises(ma.DivergenceError, match="the largest weight grew"):
+        ma.fit(model, X, epochs=3, optimizer=ma.Adam(1e6))
+    assert np.array_equal(model.theta, start)

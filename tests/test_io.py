@@ -2,11 +2,12 @@
 import json
 import pickle
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
 
-from miniae import io, noise, penalties
+from miniae import io, layers, noise, penalties
 from miniae.models import Autoencoder
 from miniae.train import fit
 from miniae.vae import VAE
@@ -352,3 +353,60 @@ def test_conv_autoencoder_round_trips_bit_exactly(tmp_path, up, dtype):
     assert loaded.theta.dtype == model.theta.dtype and np.array_equal(loaded.theta, model.theta)
     X = np.random.default_rng(1).uniform(0, 1, (4, 64)).astype(dtype)
     assert np.array_equal(loaded.reconstruct(X), model.reconstruct(X))
+
+
+# ------------------------------------------------------------------ issue 25: every layer kind is bounded
+@pytest.fixture
+def saved_conv(tmp_path):
+    path = tmp_path / "conv.npz"
+    io.save(Autoencoder.conv((1, 8, 8), channels=(2,), code_size=2, rng=0), path)
+    return path
+
+
+def _set_encoder_layer(index, spec):
+    def change(arrays):
+        description = json.loads(arrays[io.DESCRIPTION_KEY].item())
+        description["encoder"]["layers"][index] = spec
+        arrays[io.DESCRIPTION_KEY] = np.array(json.dumps(description))
+    return change
+
+
+CONV = {"type": "Conv2D", "in_channels": 1, "out_channels": 2, "kernel_size": [3, 3], "stride": [1, 1],
+        "padding": [1, 1]}
+
+
+@pytest.mark.parametrize("index, spec, fragment", [
+    (1, {**CONV, "in_channels": 1000, "out_channels": 3000},
+     "the description needs 27003181 weights but the file stores 201"),
+    (1, {**CONV, "type": "ConvTranspose2D", "in_channels": 3000, "out_channels": 1000, "output_padding": [0, 0]},
+     "the description needs"),
+    (1, {**CONV, "kernel_size": [3.7, 3]}, "kernel_size[0] must be a positive integer, got 3.7"),
+    (1, {**CONV, "out_channels": "2"}, "out_channels must be a positive integer"),
+    (1, {**CONV, "stride": [1.5, 1]}, "stride[0] must be a positive integer"),
+    (0, {"type": "Reshape", "shape": [1, 8.5, 8]}, "shape[1] must be a positive integer, got 8.5"),
+    (0, {"type": "Reshape", "shape": [1, 8.0, 8]}, "shape[1] must be a positive integer, got 8.0"),
+    (3, {"type": "MaxPool2D", "size": [2, None], "stride": [2, 2]}, "size[1] must be a positive integer"),
+])
+def test_a_crafted_conv_description_is_refused_before_allocating(saved_conv, index, spec, fragment):
+    _rewrite(saved_conv, _set_encoder_layer(index, spec))
+    tracemalloc.start()
+    try:
+        with pytest.raises(io.ModelFileError, match=re.escape(fragment)) as info:
+            io.load(saved_conv)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2 ** 20  # the 27-million-weight Conv2D allocated about 960 MB before it was refused
+    assert "\n" not in str(info.value)
+
+
+def test_a_conv_model_file_round_trips(saved_conv):
+    model = io.load(saved_conv)
+    assert isinstance(model.encoder[1], layers.Conv2D) and model.n_features == 64 and model.code_size == 2
+
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    path = tmp_path / "no such folder" / "m.npz"
+    with pytest.raises(FileNotFoundError, match="the folder .*no such folder does not exist") as info:
+        io.save(Autoencoder.mirrored([4, 2], rng=0), path)
+    assert ".tmp" not in str(info.value) and str(path) in str(info.value)

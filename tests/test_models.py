@@ -8,6 +8,7 @@ from miniae.losses import BCE
 from miniae.models import Autoencoder
 from miniae.noise import GaussianNoise
 from miniae.penalties import L1Sparsity, WeightDecay
+from miniae.validation import MiniaeInputError
 
 ARCHS = [([5, 3], "identity", "identity"), ([6, 4, 2], "tanh", "sigmoid"),
          ([7, 5, 3], "softplus", "identity"), ([4, 6], "sigmoid", "sigmoid"),  # overcomplete
@@ -146,3 +147,11 @@ def test_the_step_never_computes_the_gradient_of_the_data():
     for name, _, grad in model.named_parameters():
         assert np.array_equal(grad, expected[name]), name
     assert gradcheck.check_model(model, X)
+
+
+@pytest.mark.parametrize("kwargs, name", [({"n_features": 6.0, "code_size": 2}, "n_features"),
+                                          ({"n_features": 6, "code_size": "2"}, "code_size"),
+                                          ({"n_features": 6, "code_size": 0}, "code_size")])
+def test_linear_names_its_own_arguments(kwargs, name):
+    with pytest.raises(MiniaeInputError, match=f"{name} must be a positive integer"):
+        Autoencoder.linear(**kwargs)

@@ -3,6 +3,15 @@ import numpy as np
 import pytest
 
 import miniae as ma
+from miniae.validation import (
+    MAX_LAYER_WEIGHTS,
+    MiniaeInputError,
+    check_shape,
+    check_size,
+    check_size_pair,
+    check_sizes,
+    check_weight_count,
+)
 
 
 @pytest.fixture
@@ -63,3 +72,46 @@ def test_bad_sizes_are_refused():
         ma.Autoencoder.mirrored([6])
     with pytest.raises(ValueError, match="at least two positive sizes"):
         ma.Autoencoder.mirrored([6, 0])
+
+
+# ------------------------------------------------------------------ issue 25: one way to read a size
+@pytest.mark.parametrize("value", [8.0, 8.5, "8", None, float("nan"), float("inf"), (3, 3), [3], True, 0, -2])
+def test_a_size_is_an_integer_or_refused_by_its_name(value):
+    with pytest.raises(MiniaeInputError, match="my_size"):
+        check_size(value, "my_size")
+
+
+def test_a_size_keeps_numpy_integers_and_a_padding_may_be_zero():
+    assert check_size(np.int64(3), "n") == 3 and type(check_size(np.int64(3), "n")) is int
+    assert check_size(0, "padding", minimum=0) == 0
+    with pytest.raises(ValueError, match="padding must be an integer >= 0, got -1"):
+        check_size(-1, "padding", minimum=0)
+
+
+@pytest.mark.parametrize("value, expected", [(3, (3, 3)), ((2, 3), (2, 3)), ([np.int32(1), 4], (1, 4))])
+def test_a_pair_is_one_size_or_two(value, expected):
+    assert check_size_pair(value, "kernel_size") == expected
+
+
+@pytest.mark.parametrize("value, fragment", [((3, 3, 3), "kernel_size must be an integer or a pair"),
+                                             ((3, 2.5), r"kernel_size\[1\]"), ("3", "kernel_size"),
+                                             (float("nan"), "kernel_size")])
+def test_a_bad_pair_is_refused_by_name(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        check_size_pair(value, "kernel_size")
+
+
+@pytest.mark.parametrize("value, fragment", [((1, 8.5, 8), r"input_shape\[1\]"), ((1, 8), "3 positive integers"),
+                                             ("816", "input_shape must be a tuple"), (None, "input_shape"),
+                                             ((), "input_shape")])
+def test_a_bad_shape_is_refused_by_name(value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        check_shape(value, "input_shape", length=3)
+
+
+def test_a_layer_beyond_the_weight_limit_is_refused_before_allocating():
+    assert check_weight_count(MAX_LAYER_WEIGHTS, "a layer") == MAX_LAYER_WEIGHTS
+    with pytest.raises(ValueError, match="a layer would have 1e\\+12 weights, more than miniae's limit"):
+        check_weight_count(10 ** 12, "a layer")
+    with pytest.raises(ValueError, match=r"sizes \[4, 1000000000000\]: the layer 4 -> 1000000000000"):
+        check_sizes([4, 10 ** 12])
