@@ -49,13 +49,27 @@ def no_figure_files(monkeypatch):
     plt.close("all")
 
 
-@pytest.fixture(scope="session")
-def notebook_runs(tmp_path_factory, pytestconfig, elsewhere_runs):
-    """Every notebook executed at most once per session, in a temporary copy of lessons/. The lessons'
-    runs in the one-thread numeric environments start here, to run beside these on the other core."""
+@pytest.fixture(scope="session", autouse=True)
+def start_the_one_thread_environments(elsewhere_runs):
+    """The lessons' runs in the one-thread numeric environments start with the session, in the
+    background, so that they run on the second core while this process runs the other tests."""
     for env_name in elsewhere_runs.wanted:
         if NUMERIC_ENVIRONMENTS[env_name][1] == 1:
             elsewhere_runs.start(env_name)
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of lessons run with several BLAS threads go last: their runs start only when the
+    one-thread runs are done, and they need both cores to themselves."""
+    def threads(item):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return NUMERIC_ENVIRONMENTS[params["env_name"]][1] if params.get("env_name") in NUMERIC_ENVIRONMENTS else 1
+    items.sort(key=lambda item: threads(item) > 1)   # a stable sort: the order is otherwise kept
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory, pytestconfig):
+    """Every notebook executed at most once per session, in a temporary copy of lessons/."""
     runs = NotebookRuns(tmp_path_factory.mktemp("course"))
     pytestconfig.stash[_RUNS] = runs
     return runs
