@@ -65,6 +65,21 @@ def test_lesson_has_one_seed_for_the_sweep(relative):
     assert "\nSEED = 0 " in "\n" + first.source, f"{relative}'s first code cell should set SEED = 0 (swept)"
 
 
+@pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
+def test_lesson_draws_and_prints_before_it_claims(relative):
+    """A cell that draws a figure shows it before its first claim, so a claim that fails on some machine
+    still leaves the student the figure of what was measured."""
+    nb = nbformat.read(str(LESSONS / relative), as_version=4)
+    late = []
+    for index, cell in enumerate(nb.cells):
+        source = cell.source if cell.cell_type == "code" else ""
+        if "claim(" in source:
+            last_figure = max(source.rfind("plt.show()"), source.rfind("export_figure("))
+            if last_figure > source.index("claim("):
+                late.append(index)
+    assert not late, f"{relative}: cells {late} claim before they show their figure"
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("relative", LESSON_FILES, ids=lambda p: p.stem)
 def test_lesson_claims_are_the_swept_ones(relative, notebook_runs):
