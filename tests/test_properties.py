@@ -150,6 +150,24 @@ def test_csv_reader_agrees_with_numpy_loadtxt(tmp_path_factory, text):
 CLI_OPTIONS = ["--code-size", "--hidden", "--epochs", "--batch-size", "--lr", "--lam", "--noise", "--seed"]
 
 
+def train_with_option(kind, data, option, value):
+    """``miniae train KIND --data DATA --quiet OPTION VALUE`` (one epoch unless the option is --epochs):
+    (exit code, stderr), with exit code None where argparse refused the value (it exits 2 itself)."""
+    argv = ["train", kind, "--data", str(data), "--quiet"]
+    if option != "--epochs":
+        argv += ["--epochs", "1"]
+    if value.startswith("-"):
+        value = " " + value  # so argparse reads it as a value, not as an option
+    stderr = StringIO()
+    try:
+        with redirect_stderr(stderr), redirect_stdout(StringIO()):
+            code = cli.main(argv + [option, value])
+    except SystemExit as exit_info:
+        assert exit_info.code == 2, (option, value, exit_info.code)
+        code = None
+    return code, stderr.getvalue()
+
+
 @SWEEP
 @given(option=st.sampled_from(CLI_OPTIONS),
        value=st.one_of(st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -159,20 +177,10 @@ def test_the_command_line_refuses_a_bad_option_by_name_or_trains(tmp_path_factor
     or exit 0 with a model trained on a tiny file (epochs fixed at 1 unless it is the swept option)."""
     data = tmp_path_factory.mktemp("cli") / "d.csv"
     np.savetxt(data, X, delimiter=",")
-    argv = ["train", "denoising", "--data", str(data), "--quiet"]
-    if option != "--epochs":
-        argv += ["--epochs", "1"]
-    if value.startswith("-"):
-        value = " " + value  # so argparse reads it as a value, not as an option
-    stderr = StringIO()
-    try:
-        with redirect_stderr(stderr), redirect_stdout(StringIO()):
-            code = cli.main(argv + [option, value])
-    except SystemExit as exit_info:  # argparse refused the value
-        assert exit_info.code == 2
-        assert option in stderr.getvalue()
+    code, err = train_with_option("denoising", data, option, value)
+    if code is None:  # argparse refused the value
+        assert option in err
         return
-    err = stderr.getvalue()
     assert code in (0, 2), (option, value, code)
     if code == 2:
         assert err.count("\n") == 1 and err.startswith("miniae: error:")
@@ -530,21 +538,12 @@ def test_miniae_train_conv_refuses_a_bad_option_by_name_or_trains(tmp_path_facto
     sweep = f"miniae train conv {option}"
     data = tmp_path_factory.mktemp("cli_conv") / "images.csv"
     np.savetxt(data, np.random.default_rng(0).uniform(0, 1, (12, 64)), delimiter=",")
-    argv = ["train", "conv", "--data", str(data), "--quiet"]
-    if option != "--epochs":
-        argv += ["--epochs", "1"]
-    if value.startswith("-"):
-        value = " " + value  # so argparse reads it as a value, not as an option
-    stderr = StringIO()
-    try:
-        with redirect_stderr(stderr), redirect_stdout(StringIO()):
-            code = cli.main(argv + [option, value])
-    except SystemExit as exit_info:  # argparse refused the value
-        ok = exit_info.code == 2 and option in stderr.getvalue()
+    code, err = train_with_option("conv", data, option, value)
+    if code is None:  # argparse refused the value
+        ok = option in err
         _count(sweep, "refused" if ok else "bad")
-        assert ok, stderr.getvalue()
+        assert ok, err
         return
-    err = stderr.getvalue()
     if code == 2:
         ok = err.count("\n") == 1 and err.startswith("miniae: error:") and option in err
         _count(sweep, "refused" if ok else "bad")
