@@ -183,7 +183,9 @@ def table(out):
              "Every `claim(...)` a lesson asserts, rerun over seeds and numeric environments by "
              "`tools/claims_sweep.py` (see its docstring). *runs held* counts the runs whose value was inside the "
              "band; *closest* is the smallest distance from a value to the band's nearer end, as a fraction of "
-             "that end (or absolute where the end is 0). A band is set from this table, inside what was seen.", ""]
+             "that end (or absolute where the end is 0). A band is set from this table, inside what was seen. "
+             "The seconds are wall-clock time on the machine as it was during the sweep (runs side by side, "
+             "other work), not the lesson's time alone.", ""]
     for path in sorted(out.glob("*.json")):
         data = json.loads(path.read_text())
         runs = data["runs"]
