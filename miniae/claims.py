@@ -17,14 +17,15 @@ import math
 import numbers
 import os
 
-__all__ = ["ClaimError", "claim"]
+__all__ = ["ClaimError", "band_text", "claim"]
 
 
 class ClaimError(AssertionError):
     """A measured number fell outside the band a lesson claims for it."""
 
 
-def _band(above, below):
+def band_text(above, below):
+    """The band as claim() prints it: 'between a and b', 'above a' or 'below b'."""
     if above is not None and below is not None:
         return f"between {above:g} and {below:g}"
     return f"above {above:g}" if above is not None else f"below {below:g}"
@@ -60,7 +61,7 @@ def claim(name, value, *, above=None, below=None):
         raise ValueError(f"claim {name!r} measures a real number, got {type(value).__name__} {value!r}")
     value = float(value)
     inside = math.isfinite(value) and (above is None or value > above) and (below is None or value < below)
-    band = _band(above, below)
+    band = band_text(above, below)
     print(f"{name}: {value:.4g}   (claim: {band}{'' if inside else ' -- NOT HELD'})")
     log = os.environ.get("MINIAE_CLAIMS_LOG")
     if log:

@@ -11,6 +11,7 @@ import os
 import nbformat
 import pytest
 
+from miniae.claims import band_text
 from notebooks import (
     EDITABLE,
     LESSONS,
@@ -52,9 +53,7 @@ def sweep_bands(relative):
     bands = {}
     for run in json.loads(path.read_text())["runs"]:
         for c in run["claims"]:
-            above, below = c["above"], c["below"]
-            bands[c["name"]] = (f"between {above:g} and {below:g}" if above is not None and below is not None
-                                else f"above {above:g}" if above is not None else f"below {below:g}")
+            bands[c["name"]] = band_text(c["above"], c["below"])
     return bands
 
 
