@@ -1,17 +1,33 @@
-"""The exercises under real nbgrader, as an instructor grades them.
+"""The exercises under real nbgrader, as an instructor grades them, against students who err and cheat.
 
 One course is set up per test session in a temporary folder (tools/nbgrader_course.py:
-``nbgrader generate_assignment``); the submissions (the instructor's versions, the released
-versions, and instructor versions with one planted mistake each) are graded by one call of
-``nbgrader autograde``.  The instructor version scores full marks, the released version zero,
-every planted mistake less than full, and the feedback (the failing cell's AssertionError)
-names the mistake.  The released notebook's errors are all in cells tagged raises-exception, so
-Run All (which stops only at an untagged cell's error) reaches the last cell.
+``nbgrader generate_assignment``) and every submission is graded by ``nbgrader autograde``
+(two copies of the course, graded side by side on the two halves of the submissions):
+
+* the instructor's versions score full marks and raise nowhere; the released versions score
+  zero and run to the last cell (Run All stops only at an untagged cell's error);
+* every planted mistake of ``tests/planted/<exercise>.py`` scores less than full marks, and the
+  feedback (the failing cell's AssertionError) contains that mistake's hint;
+* tampering never scores full marks: a planted mistake together with redefined check helpers,
+  with the check helpers replaced inside miniae, with every check cell edited, or with IPython's
+  error display switched off;
+* deleting cells never stops autograde: every check cell deleted (they come back from the
+  instructor's version, run, and a right answer keeps full marks), or every check and solution
+  cell deleted (zero).
+
+``MINIAE_EXERCISES=ex02,ex07`` limits every test here to those exercises (while writing one).
+Static tests read the instructor's notebooks: every check cell names its own grade id and
+points, refuses miniae's reference implementation, and uses no name it does not import or
+define except the student's own.
 """
+import builtins
+import importlib.util
 import os
-import shutil
 import subprocess
+import symtable
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -19,59 +35,86 @@ import pytest
 
 import nbgrader_course as course_tool
 from miniae import exercises, gradcheck
-from miniae.layers import Activation
+from miniae.layers import Activation, Dense
 from notebooks import LESSONS, ROOT, exercise_notebooks, git_status
 
 INSTRUCTOR = exercise_notebooks()  # relative to lessons/
+if os.environ.get("MINIAE_EXERCISES"):  # e.g. MINIAE_EXERCISES=ex02,ex07: grade only these (while writing one)
+    INSTRUCTOR = [p for p in INSTRUCTOR if p.stem.split("_")[0] in os.environ["MINIAE_EXERCISES"].split(",")]
 NAMES = [p.stem for p in INSTRUCTOR]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+PLANTED = Path(__file__).resolve().parent / "planted"
 
-# student id: (notebook, [(text in the instructor's solution, what the student wrote)], words the feedback must hold,
-#              grade cells the student deleted)
-MISTAKES = {
-    "transposed-dw": ("ex02_dense", [('self.grads["W"][...] = self.x.T @ dy', 'self.grads["W"][...] = dy.T @ self.x')],
-                      "transposed", ()),
-    "no-batch-sum": ("ex02_dense", [('self.grads["b"][...] = dy.sum(axis=0)', 'self.grads["b"][...] = dy')],
-                     "forgot the batch sum", ()),
-    "no-one-over-n": ("ex04_sparsity", [("np.tile(grad_rho_hat / self.n, (self.n, 1))",
-                                         "np.tile(grad_rho_hat, (self.n, 1))")],
-                      "missing 1/N", ("ex04-kl-gradcheck",)),  # and deletes the check that catches it
-    "variance-for-std": ("ex06_vae", [("return mu + np.exp(0.5 * logvar) * eps", "return mu + np.exp(logvar) * eps"),
-                                      ("return dz, dz * eps * 0.5 * sigma", "return dz, dz * eps * np.exp(logvar)")],
-                         "variance exp(logvar) where the standard deviation", ()),
-    "kl-sign": ("ex06_vae", [("return mu / n, 0.5 * (np.exp(logvar) - 1) / n",
-                              "return -mu / n, -0.5 * (np.exp(logvar) - 1) / n")], "sign error", ()),
-    "adam-no-bias-correction": ("ex07_optimizers", [("m_hat = m / (1 - self.beta1 ** self.t)", "m_hat = m"),
-                                                    ("v_hat = v / (1 - self.beta2 ** self.t)", "v_hat = v")],
-                                "Adam without bias correction", ()),
-    "no-sparsity-delta": ("ex08_sparse_autoencoder", [("delta2 = (delta3 @ W2.T + sparsity_delta) * a2",
-                                                       "delta2 = (delta3 @ W2.T) * a2")],
-                          "sparsity term's gradient", ()),
-    "weight-decay-no-half": ("ex08_sparse_autoencoder", [("weight_decay = 0.5 * lam * (", "weight_decay = lam * (")],
-                             "lost its factor 1/2", ()),
-    "conv-dw-transposed": ("ex09_conv2d", [("(dy_mat.T @ self.cols).reshape", "(self.cols.T @ dy_mat).reshape")],
-                           "dW transposed", ()),
-    "conv-db-no-position-sum": ("ex09_conv2d", [('self.grads["b"][...] = dy.sum(axis=(0, 2, 3))',
-                                                 'self.grads["b"][...] = dy.sum(axis=0)')],
-                                "db is not summed over the positions", ()),
+
+def planted_mistakes(name):
+    """{mistake: ([(text in the instructor's version, what the student wrote)], words the feedback must hold)}"""
+    path = PLANTED / f"{name}.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location(f"planted_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MISTAKES
+
+
+MISTAKES = {f"{name.split('_')[0]}-{mistake}": (name, *row)
+            for name in NAMES for mistake, row in planted_mistakes(name).items()}
+
+# what a student who wants the points without the work writes into their notebook
+NO_OP_HELPERS = """
+import contextlib
+check = expect = expect_close = lambda *args, **kwargs: None
+expect_same_training = lambda *args, **kwargs: (None, None)
+graded = own_work = lambda *args, **kwargs: contextlib.nullcontext()
+"""
+PATCHED_HELPERS = """
+import contextlib
+import miniae.exercises
+import miniae.gradcheck
+miniae.exercises.check = miniae.exercises.expect = miniae.exercises.expect_close = lambda *args, **kwargs: None
+miniae.exercises.expect_same_training = lambda *args, **kwargs: (None, None)
+"""
+SILENCED_ERRORS = """
+get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
+get_ipython().showtraceback = lambda *args, **kwargs: None
+"""
+# tampering: (what is done to a notebook with a planted mistake, words the feedback must hold or None)
+TAMPERING = {
+    "redefined": ("no-op helpers defined in the import cell and in every solution cell", None),
+    "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from"),
+    "edited": ("every check cell's code replaced by `pass`", None),
+    "silenced": ("IPython's error display switched off", None),
 }
 
 
-def test_there_are_at_least_six_exercises():
-    assert len(INSTRUCTOR) >= 6
-    assert [LESSONS / p for p in INSTRUCTOR] == course_tool.exercise_notebooks()
+def test_there_are_at_least_six_exercises_each_with_planted_mistakes():
+    if not os.environ.get("MINIAE_EXERCISES"):
+        assert len(INSTRUCTOR) >= 6
+        assert [LESSONS / p for p in INSTRUCTOR] == course_tool.exercise_notebooks()
+    for name in NAMES:
+        assert len(planted_mistakes(name)) >= 3, f"tests/planted/{name}.py: plant the classic mistakes"
+    if not os.environ.get("MINIAE_EXERCISES"):
+        assert sorted(p.stem for p in PLANTED.glob("*.py")) == sorted(NAMES)
 
 
 def grade_cells(nb):
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
 
 
+def solution_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def read(relative):
+    return nbformat.read(str(LESSONS / relative), as_version=4)
+
+
 @pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
 def test_instructor_version_is_an_nbgrader_source_committed_clean(relative):
-    nb = nbformat.read(str(LESSONS / relative), as_version=4)
-    solution_cells = [c for c in nb.cells if c.cell_type == "code" and BEGIN in c.source]
-    assert solution_cells, "an exercise needs at least one solution block"
-    for cell in solution_cells:
+    nb = read(relative)
+    solutions = [c for c in nb.cells if c.cell_type == "code" and BEGIN in c.source]
+    assert solutions, "an exercise needs at least one solution block"
+    for cell in solutions:
         assert cell.source.count(BEGIN) == cell.source.count(END)
         assert cell.metadata["nbgrader"]["solution"] is True  # nbgrader needs solution cells marked
     checks = grade_cells(nb)
@@ -80,49 +123,138 @@ def test_instructor_version_is_an_nbgrader_source_committed_clean(relative):
         meta = cell.metadata["nbgrader"]
         assert meta["locked"] and meta["points"] > 0 and not meta["solution"], meta["grade_id"]
         assert "raises-exception" in cell.metadata.get("tags", []), f"{meta['grade_id']}: Run All must go on"
-        assert "expect" in cell.source or "check" in cell.source, meta["grade_id"]
     assert any("learns" in c.metadata["nbgrader"]["grade_id"] for c in checks), "a learning check is graded"
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{relative}: clear the outputs"
 
 
+def top_level_names(source):
+    """Names a cell binds at its top level (classes, functions, assignments, imports)."""
+    table = symtable.symtable(source, "<cell>", "exec")
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+
+
+def free_names(source):
+    """Names a cell reads but never binds, in any of its scopes (they come from elsewhere)."""
+    module = symtable.symtable(source, "<cell>", "exec")
+    bound = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
+    free, tables = set(), [module]
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        for s in table.get_symbols():
+            reads = s.is_referenced() and (table is module or s.is_global())
+            if reads and s.get_name() not in bound and not (table is module and s.is_assigned()):
+                free.add(s.get_name())
+    return free - set(dir(builtins))
+
+
+@pytest.mark.parametrize("relative", INSTRUCTOR, ids=lambda p: p.stem)
+def test_every_check_cell_depends_only_on_itself_and_the_students_answer(relative):
+    """Redefining a helper anywhere in the notebook cannot change a check: each check cell
+    imports what it calls; the only names it takes from the notebook are the student's."""
+    nb = read(relative)
+    students = set().union(*(top_level_names(c.source) for c in solution_cells(nb)))
+    for cell in grade_cells(nb):
+        meta = cell.metadata["nbgrader"]
+        outside = free_names(cell.source) - students
+        assert not outside, f"{meta['grade_id']} uses {sorted(outside)} from other cells: import or define them in it"
+        opening = f'with graded("{meta["grade_id"]}", points={meta["points"]}'
+        assert opening in cell.source, f"{meta['grade_id']}: its body runs in {opening}...)"
+        assert "refuse=[" in cell.source, f"{meta['grade_id']}: refuse miniae's implementation of the exercise"
+        last = cell.source.strip().splitlines()[-1]
+        assert last.startswith((" ", "\t")), f"{meta['grade_id']}: it ends inside its with block, never a bare value"
+
+
+def test_the_static_check_sees_a_borrowed_name():
+    source = "from miniae.exercises import graded\nwith graded('a', points=1, refuse=[X]):\n    check(rng)\n"
+    assert free_names(source) == {"X", "check", "rng"}
+    assert free_names("def f():\n    return np.ones(3)\nimport numpy as np\n") == set()
+    assert top_level_names("class A:\n    pass\nb = 1\n") == {"A", "b"}
+
+
 # ---------------------------------------------------------------- the graded course (one per session)
-def plant(source_nb, replacements, deleted):
-    nb = nbformat.read(str(source_nb), as_version=4)
+def plant(nb, replacements):
     for old, new in replacements:
         hits = [c for c in nb.cells if old in c.source]
-        assert len(hits) == 1, f"the planted mistake needs {old!r} once in {source_nb.name}"
+        assert len(hits) == 1, f"the planted mistake needs {old!r} once in the notebook"
         hits[0].source = hits[0].source.replace(old, new)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in deleted]
     return nb
+
+
+def tamper(nb, how):
+    if how == "redefined":
+        first_import = next(c for c in nb.cells if c.cell_type == "code" and "import" in c.source
+                            and not c.metadata.get("nbgrader"))
+        first_import.source += "\n" + NO_OP_HELPERS
+        for cell in solution_cells(nb):
+            cell.source += "\n" + NO_OP_HELPERS
+    elif how == "patched":
+        solution_cells(nb)[-1].source += "\n" + PATCHED_HELPERS
+    elif how == "edited":
+        for cell in grade_cells(nb):
+            cell.source = "pass"
+    elif how == "silenced":
+        solution_cells(nb)[0].source += "\n" + SILENCED_ERRORS
+    return nb
+
+
+def submissions(source):
+    """{student: {notebook name: notebook}} of every submission the tests grade."""
+    found = {}
+    for name in NAMES:
+        short = name.split("_")[0]
+        instructor = nbformat.read(str(source / f"{name}.ipynb"), as_version=4)
+        rows = planted_mistakes(name)
+        for mistake, (replacements, _) in rows.items():
+            found[f"{short}-{mistake}"] = {name: plant(nbformat.from_dict(instructor), replacements)}
+        first_replacements = next(iter(rows.values()))[0]
+        for how in TAMPERING:
+            found[f"{short}-{how}"] = {name: tamper(plant(nbformat.from_dict(instructor), first_replacements), how)}
+        deleted = nbformat.from_dict(instructor)
+        deleted.cells = [c for c in deleted.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+        found[f"{short}-deleted"] = {name: deleted}
+        emptied = nbformat.from_dict(instructor)
+        emptied.cells = [c for c in emptied.cells if not (c.metadata.get("nbgrader", {}).get("grade")
+                                                          or c.metadata.get("nbgrader", {}).get("solution"))]
+        found[f"{short}-emptied"] = {name: emptied}
+    return found
 
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """{student: {notebook: (score, max score, autograded notebook)}} from one autograde call."""
+    """{student: {notebook: (score, max score, autograded notebook)}}, and the release folder."""
     pytest.importorskip("nbgrader", reason="the [instructor] extra (nbgrader) is not installed")
     from nbgrader.api import Gradebook
 
     git_before = exercise_files_status()
-    course = tmp_path_factory.mktemp("nbgrader") / "course"
-    release = course_tool.make_course(course)
-    source = course / "source" / course_tool.ASSIGNMENT
-    submitted = course / "submitted"
-    for student, folder in (("instructor", source), ("released", release)):
-        shutil.copytree(folder, submitted / student / course_tool.ASSIGNMENT)
-    for student, (name, replacements, _, deleted) in MISTAKES.items():
-        target = submitted / student / course_tool.ASSIGNMENT
+    base = tmp_path_factory.mktemp("nbgrader")
+    courses = [base / "course-a", base / "course-b"]
+    release = [course_tool.make_course(course, names=NAMES) for course in courses][0]
+    source = courses[0] / "source" / course_tool.ASSIGNMENT
+    students = {"instructor": {n: nbformat.read(str(source / f"{n}.ipynb"), as_version=4) for n in NAMES},
+                "released": {n: nbformat.read(str(release / f"{n}.ipynb"), as_version=4) for n in NAMES},
+                **submissions(source)}
+    half = {course: [] for course in courses}
+    for index, (student, notebooks) in enumerate(students.items()):
+        course = courses[index % 2]
+        half[course].append(student)
+        target = course / "submitted" / student / course_tool.ASSIGNMENT
         target.mkdir(parents=True)
-        nbformat.write(plant(source / f"{name}.ipynb", replacements, deleted), str(target / f"{name}.ipynb"))
-    course_tool.nbgrader(course, "autograde", course_tool.ASSIGNMENT, "--force")
+        for name, nb in notebooks.items():
+            nbformat.write(nb, str(target / f"{name}.ipynb"))
+    with ThreadPoolExecutor(len(courses)) as pool:  # autograde fails (raises) if any submission cannot be graded
+        list(pool.map(lambda course: course_tool.nbgrader(course, "autograde", course_tool.ASSIGNMENT, "--force"),
+                      courses))
     results = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in ["instructor", "released", *MISTAKES]:
-            results[student] = {}
-            for name in NAMES:
-                path = course / "autograded" / student / course_tool.ASSIGNMENT / f"{name}.ipynb"
-                if path.exists():
+    for course in courses:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            for student in half[course]:
+                results[student] = {}
+                for name in students[student]:
+                    path = course / "autograded" / student / course_tool.ASSIGNMENT / f"{name}.ipynb"
+                    assert path.exists(), f"autograde made no notebook for {student}/{name}"
                     nb = gradebook.find_submission_notebook(name, course_tool.ASSIGNMENT, student)
                     results[student][name] = (nb.score, nb.max_score, nbformat.read(str(path), as_version=4))
     results["git changes"] = sorted(set(exercise_files_status().splitlines()) ^ set(git_before.splitlines()))
@@ -149,12 +281,19 @@ def errors(nb):
     return found
 
 
+def outputs_of_checks(nb):
+    return [out for cell in grade_cells(nb) for out in cell.get("outputs", [])]
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", NAMES)
 def test_instructor_version_scores_full_marks_and_raises_nowhere(graded, name):
     score, max_score, nb = graded["instructor"][name]
     assert max_score > 0 and score == max_score, errors(nb)
     assert errors(nb) == []
+    # a check cell shows no value (nbgrader would read it as partial credit) and writes nothing to stderr
+    kinds = {(out["output_type"], out.get("name")) for out in outputs_of_checks(nb)}
+    assert kinds <= {("stream", "stdout"), ("display_data", None)}, kinds
 
 
 @pytest.mark.notebooks
@@ -163,7 +302,7 @@ def test_released_version_scores_zero_and_runs_to_the_last_cell(graded, name):
     score, max_score, nb = graded["released"][name]
     assert max_score > 0 and score == 0
     failed = errors(nb)
-    assert failed, "every check of an unwritten exercise fails"
+    assert len(failed) == len(grade_cells(nb)), "every check of an unwritten exercise fails"
     # Run All stops only at an error in a cell not tagged raises-exception: there is none
     assert all("raises-exception" in tags for _, tags, _ in failed), failed
     assert all("AssertionError" in text and "not implemented" in text for _, _, text in failed), failed
@@ -173,13 +312,36 @@ def test_released_version_scores_zero_and_runs_to_the_last_cell(graded, name):
 @pytest.mark.notebooks
 @pytest.mark.parametrize("student", list(MISTAKES))
 def test_a_planted_mistake_scores_less_and_the_feedback_names_it(graded, student):
-    name, _, words, deleted = MISTAKES[student]
+    name, _, words = MISTAKES[student]
     score, max_score, nb = graded[student][name]
     assert score < max_score, errors(nb)
     failed = errors(nb)
     assert any(words in text for _, _, text in failed), failed
-    # (a deleted check cell comes back from the instructor's version, without its tags)
-    assert all("raises-exception" in tags for grade_id, tags, _ in failed if grade_id not in deleted), failed
+    assert all("raises-exception" in tags for _, tags, _ in failed), failed
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("how", list(TAMPERING))
+@pytest.mark.parametrize("name", NAMES)
+def test_tampering_with_the_checks_never_scores_full_marks(graded, name, how):
+    short = name.split("_")[0]
+    score, max_score, nb = graded[f"{short}-{how}"][name]
+    assert score < max_score, f"{TAMPERING[how][0]}: {score} of {max_score}"
+    words = TAMPERING[how][1] or next(iter(planted_mistakes(name).values()))[1]
+    if how != "silenced":  # (with the display switched off, nbgrader records the error without its message)
+        assert any(words in text for _, _, text in errors(nb)), errors(nb)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES)
+def test_deleted_check_cells_come_back_and_run(graded, name):
+    short = name.split("_")[0]
+    score, max_score, nb = graded[f"{short}-deleted"][name]
+    assert score == max_score > 0, errors(nb)
+    assert len(grade_cells(nb)) == len(grade_cells(graded["instructor"][name][2]))
+    score, max_score, nb = graded[f"{short}-emptied"][name]
+    assert score == 0 and max_score > 0
+    assert len(grade_cells(nb)) == len(grade_cells(graded["instructor"][name][2]))
 
 
 @pytest.mark.notebooks
@@ -189,7 +351,7 @@ def test_grading_writes_nothing_into_the_checkout(graded):
 
 @pytest.mark.notebooks
 def test_committed_student_copies_are_nbgraders_release(graded):
-    stale = course_tool.stale_student_copies(graded["release"])
+    stale = course_tool.stale_student_copies(graded["release"], names=NAMES)
     assert stale == [], "run: python tools/nbgrader_course.py --student-copy"
 
 
@@ -216,30 +378,39 @@ class ForgotDy(Activation):
         return 1 - self.y ** 2
 
 
-def test_check_raises_with_the_hint_and_summary_lists_what_ran(capsys):
+def test_check_raises_with_the_hint_and_summary_counts_points_as_nbgrader(capsys):
     exercises.reset()
     with pytest.raises(AssertionError, match="not implemented yet"):
         exercises.check(gradcheck.check_layer(Unwritten(), np.ones((2, 3))), "unwritten")
     with pytest.raises(AssertionError, match="chain rule"):
-        exercises.check(gradcheck.check_layer(ForgotDy(), np.linspace(-1, 1, 6).reshape(2, 3)), "forgot dy")
-    with pytest.raises(AssertionError, match="skipped training: Unwritten.backward is not implemented yet"):
-        with exercises.attempt("training"):
+        with exercises.graded("cell-a", points=2):
+            exercises.check(gradcheck.check_layer(ForgotDy(), np.linspace(-1, 1, 6).reshape(2, 3)), "forgot dy")
+    with pytest.raises(AssertionError, match="cell-b: Unwritten.backward is not implemented yet"):
+        with exercises.graded("cell-b", points=1):
             Unwritten().backward(np.ones((2, 2)))
-    assert exercises.expect(lambda: True, "a yes/no check")
+    with exercises.graded("cell-c", points=3):
+        assert exercises.expect(lambda: True, "a yes/no check") is None
     with pytest.raises(AssertionError, match="went flat"):
         exercises.expect(lambda: False, "learning", "went flat")
     assert exercises.summary() is False
-    assert "exercise summary: 1 of 5 checks pass" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "exercise summary: 3 of 6 points (1 of 3 check cells pass)" in out
     exercises.reset()
 
 
-def test_expect_close_names_a_known_mistake_and_a_wrong_shape():
+def test_expect_close_names_a_known_mistake_a_wrong_shape_and_what_overflowed():
     x = np.array([1.0, 2.0])
-    assert exercises.expect_close(lambda: x * 2, [2.0, 4.0], "double")
+    assert exercises.expect_close(lambda: x * 2, [2.0, 4.0], "double") is None
     with pytest.raises(AssertionError, match="squared instead"):
         exercises.expect_close(lambda: x ** 2 + 1, [2.0, 4.0], "double", mistakes=[(x ** 2 + 1, "squared instead")])
     with pytest.raises(AssertionError, match="shape"):
         exercises.expect_close(lambda: np.ones(3), [2.0, 4.0], "double")
+    big = np.array([-1000.0, 0.0, 1000.0])
+    with pytest.raises(AssertionError, match=r"index \(0,\) \(input -1000\).*exp of a large argument overflowed"):
+        exercises.expect_close(lambda: 1 / (1 + np.exp(-big)) * np.exp(-big) / (1 + np.exp(-big)),
+                               [0.0, 0.25, 0.0], "sigmoid'", inputs=big)
+    with pytest.raises(AssertionError, match="division by zero|0/0"):
+        exercises.expect_close(lambda: big / np.abs(big), [-1.0, 0.0, 1.0], "sign")
 
     def writes_transposed():
         grad = np.zeros((3, 2))
@@ -247,3 +418,72 @@ def test_expect_close_names_a_known_mistake_and_a_wrong_shape():
         return grad
     with pytest.raises(AssertionError, match="transposed"):
         exercises.expect_close(writes_transposed, np.ones((3, 2)), "dW")
+
+
+class Delegates(Dense):
+    def backward(self, dy):
+        return super().backward(dy)
+
+
+class Saved(Activation):
+    reference = Dense.backward
+
+    def backward(self, dy):
+        return Saved.reference(self, dy)
+
+
+def test_own_work_refuses_the_reference_however_it_is_reached():
+    x = np.ones((2, 3))
+    layer = Delegates(3, 2, rng=0)
+    layer.forward(x)
+    with pytest.raises(AssertionError, match=r"calls miniae's Dense.backward \(from Delegates.backward\)"):
+        with exercises.own_work(Dense):
+            layer.backward(np.ones((2, 2)))
+    with pytest.raises(AssertionError, match="Dense.backward"):
+        with exercises.graded("cell", points=1, refuse=[Dense.backward]):
+            Saved.reference(layer, np.ones((2, 2)))
+    with exercises.own_work(Dense.backward):  # the forward pass is not refused
+        layer.forward(x)
+    assert sys.getprofile() is None
+
+
+def test_graded_refuses_helpers_replaced_in_the_notebook(monkeypatch):
+    monkeypatch.setattr(exercises, "expect_close", lambda *args, **kwargs: None)
+    with pytest.raises(AssertionError, match="replaced by code from"):
+        with exercises.graded("cell", points=1):
+            pass
+    monkeypatch.setattr(exercises, "expect_close", print)
+    with pytest.raises(AssertionError, match="replaced"):
+        with exercises.graded("cell", points=1):
+            pass
+
+
+def test_same_training_names_rebound_gradients_and_a_curve_that_parts():
+    from miniae import SGD, Autoencoder, Sequential, Tanh, fit
+
+    class Rebinds(Dense):
+        def backward(self, dy):
+            self.grads["W"] = self.x.T @ dy
+            self.grads["b"] = dy.sum(axis=0)
+            return dy @ self.params["W"].T
+
+    class HalfBias(Dense):
+        def backward(self, dy):
+            dx = super().backward(dy)
+            self.grads["b"] *= 0.5
+            return dx
+
+    X = np.random.default_rng(0).uniform(size=(64, 6))
+
+    def build(layer):
+        return Autoencoder(Sequential(layer(6, 3, rng=1), Tanh()), Sequential(layer(3, 6, rng=2)), rng=0)
+
+    def train(model, _):
+        return fit(model, X, epochs=3, batch_size=16, optimizer=SGD(lr=0.5))
+
+    yours, theirs = exercises.expect_same_training("same", build, train, Dense, Dense)
+    assert yours["loss"] == theirs["loss"]
+    with pytest.raises(AssertionError, match=r"grads\['W'\].*new arrays.*in place"):
+        exercises.expect_same_training("rebinds", build, train, Rebinds, Dense)
+    with pytest.raises(AssertionError, match="another curve"):
+        exercises.expect_same_training("half", build, train, HalfBias, Dense, rtol=1e-4)

@@ -2,11 +2,47 @@
 
 The exercises are one assignment, ``exercises``: one notebook per exercise, each with solution
 cells (between ### BEGIN SOLUTION / ### END SOLUTION) and locked grade cells with points.
+
+A grade cell a student deleted is put back from the instructor's version before grading.
+nbgrader 0.9.6 puts it after the cell that preceded it in the instructor's version, and fails
+(KeyError) when that cell is not a solution or grade cell, or is gone too; ``RestoreChecks``
+below puts it after the nearest earlier cell the submission still has (or first), so deleting
+any set of cells never stops autograde.
 """
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+
 c = get_config()  # noqa: F821  (nbgrader provides it)
 
+
+class RestoreChecks(OverwriteCells):
+    """nbgrader's OverwriteCells, re-inserting a deleted grade cell after the nearest earlier
+    cell of the instructor's version that the submission still has."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source.source_cells]  # the instructor's order
+        solutions = {cell.name for cell in source.solution_cells}
+
+        def positions():
+            return {cell.metadata["nbgrader"]["grade_id"]: index for index, cell in enumerate(nb.cells)
+                    if "grade_id" in cell.metadata.get("nbgrader", {})}
+
+        for grade_cell in sorted(source.grade_cells, key=lambda cell: order.index(cell.name)):
+            present = positions()
+            if grade_cell.name in present:
+                continue
+            self.log.warning(f"Missing grade cell {grade_cell.name} encountered, adding to notebook")
+            index = order.index(grade_cell.name)
+            earlier = [present[name] for name in order[:index] if name in present]
+            cell = self.missing_cell_transform(source.source_cells[index], grade_cell.max_score,
+                                               is_solution=grade_cell.name in solutions)
+            nb.cells.insert(max(earlier) + 1 if earlier else 0, cell)
+        return nb, resources
+
+
 c.CourseDirectory.course_id = "miniae"
-# a grade cell a student deleted is put back (from the instructor's version) before grading
-c.OverwriteCells.add_missing_cells = True
-# the longest check cell trains a small model; a stuck student loop should not hang the grader
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreChecks,
+                                      CheckCellMetadata]
+c.RestoreChecks.add_missing_cells = True
+# the longest check cell trains two small models; a stuck student loop should not hang the grader
 c.Execute.timeout = 300

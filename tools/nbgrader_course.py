@@ -14,6 +14,7 @@ the checkout's ``lessons/exercises/student/`` (the committed copy for people wit
 release.  Nothing is written into the checkout otherwise.
 """
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -34,18 +35,24 @@ def exercise_notebooks(folder=EXERCISES):
 
 def nbgrader(course, *args):
     """Run ``nbgrader ARGS`` in the course folder; raise RuntimeError with its output if it fails."""
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True)
+    # nbgrader runs alembic (its database migrations) from PATH: the one installed beside this Python
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          env={**os.environ, "PATH": path})
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed in {course}:\n{done.stdout}\n{done.stderr}")
     return done
 
 
-def make_course(course, exercises=EXERCISES):
-    """Lay out the course in ``course``, release the assignment; returns the release folder."""
+def make_course(course, exercises=EXERCISES, names=None):
+    """Lay out the course in ``course``, release the assignment; returns the release folder.
+
+    names: the notebook stems to include (default: every exercise).
+    """
     course = Path(course)
     if course.exists() and any(course.iterdir()):
         raise ValueError(f"course folder {course} is not empty; give a new folder")
-    notebooks = exercise_notebooks(exercises)
+    notebooks = [p for p in exercise_notebooks(exercises) if names is None or p.stem in names]
     if not notebooks:
         raise ValueError(f"no exercise notebooks (ex*.ipynb) in {exercises}")
     source = course / "source" / ASSIGNMENT
@@ -57,11 +64,11 @@ def make_course(course, exercises=EXERCISES):
     return course / "release" / ASSIGNMENT
 
 
-def stale_student_copies(release, student=STUDENT):
+def stale_student_copies(release, student=STUDENT, names=None):
     """Names of notebooks whose committed student copy is missing or differs from the release
-    (extra files in the student folder are named too)."""
-    released = {p.name: p for p in Path(release).glob("*.ipynb")}
-    committed = {p.name: p for p in Path(student).glob("*.ipynb")}
+    (extra files in the student folder are named too).  names: only these notebook stems."""
+    released = {p.name: p for p in Path(release).glob("*.ipynb") if names is None or p.stem in names}
+    committed = {p.name: p for p in Path(student).glob("*.ipynb") if names is None or p.stem in names}
     return sorted(name for name in set(released) | set(committed)
                   if name not in released or name not in committed
                   or released[name].read_bytes() != committed[name].read_bytes())
