@@ -45,6 +45,7 @@ import numpy as np
 
 from . import gradcheck
 from .diagnose import explain_error, student_frame
+from .validation import DivergenceError
 
 _results = {}   # check name -> status, in the order the checks ran
 _cells = {}     # grade cell -> (points, status)
@@ -219,6 +220,10 @@ def expect_same_training(name, build, train, yours, reference, rtol=1e-3, refuse
     except NotImplementedError as err:
         _results[name] = "not implemented"
         raise AssertionError(_not_implemented(err, name)) from None
+    except DivergenceError as err:
+        raise AssertionError(f"{name}: training with your component diverged ({err}), where miniae's trains: "
+                             "a gradient far too large or pointing the wrong way (a missing 1/N, a sign "
+                             "slip); the checks above say which") from None
     with _reference_run():
         history_theirs = train(theirs, reference)
     outside = list(dict.fromkeys(grads_not_in_place(mine)))

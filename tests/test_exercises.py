@@ -487,3 +487,11 @@ def test_same_training_names_rebound_gradients_and_a_curve_that_parts():
         exercises.expect_same_training("rebinds", build, train, Rebinds, Dense)
     with pytest.raises(AssertionError, match="another curve"):
         exercises.expect_same_training("half", build, train, HalfBias, Dense, rtol=1e-4)
+
+    class Huge(Dense):
+        def backward(self, dy):
+            dx = super().backward(dy)
+            self.grads["W"] *= 1e6
+            return dx
+    with pytest.raises(AssertionError, match="diverged.*where miniae's trains"):
+        exercises.expect_same_training("huge", build, train, Huge, Dense)
