@@ -1,0 +1,37 @@
+"""Planted mistakes in exercise 7 (momentum and Adam): each must score below full marks with its hint in the feedback.
+
+{mistake: ([(text in the instructor's version, what the student wrote instead)], words the feedback must hold)}
+"""
+MISTAKES = {
+    "adam-no-bias-correction": ([("m_hat = m / (1 - self.beta1 ** self.t)", "m_hat = m"),
+                                 ("v_hat = v / (1 - self.beta2 ** self.t)", "v_hat = v")],
+                                "Adam without bias correction"),
+    "adam-correction-in-state": ([("m_hat = m / (1 - self.beta1 ** self.t)",
+                                   "m /= 1 - self.beta1 ** self.t\n        m_hat = m"),
+                                  ("v_hat = v / (1 - self.beta2 ** self.t)",
+                                   "v /= 1 - self.beta2 ** self.t\n        v_hat = v")],
+                                 "bias correction is applied to the stored state"),
+    "adam-eps-inside-sqrt": ([("np.sqrt(v_hat) + self.eps", "np.sqrt(v_hat + self.eps)")],
+                             "eps inside the square root"),
+    "adam-no-eps": ([("(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat)")], "0/0"),
+    "adam-only-m-corrected": ([("v_hat = v / (1 - self.beta2 ** self.t)", "v_hat = v")],
+                              "only m is bias-corrected"),
+    "adam-not-in-place": ([("m *= self.beta1\n        m += (1 - self.beta1) * grad",
+                            "m = self.beta1 * m + (1 - self.beta1) * grad"),
+                           ("v *= self.beta2\n        v += (1 - self.beta2) * grad ** 2",
+                            "v = self.beta2 * v + (1 - self.beta2) * grad ** 2")],
+                          "not updated in place"),
+    "momentum-velocity-lost": ([("v *= self.momentum\n        v -= self.lr * grad",
+                                 "v = self.momentum * v - self.lr * grad")],
+                               "the velocity is lost between steps"),
+    "momentum-sign": ([("theta += v  # theta moves", "theta -= v  # theta moves")], "a sign slip"),
+    "momentum-old-velocity": ([("        v *= self.momentum\n", "        theta += v\n        v *= self.momentum\n"),
+                               ("theta += v  # theta moves", "pass  # theta moves")],
+                              "moved by the old velocity"),
+    "momentum-damped": ([("v -= self.lr * grad", "v -= (1 - self.momentum) * self.lr * grad")],
+                        "damped by (1 - momentum)"),
+    "delegates-to-miniae": ([("        m, v = state[\"m\"], state[\"v\"]\n",
+                              "        return Adam.update(self, theta, grad, state)\n"),
+                             ("from miniae.optim import Optimizer", "from miniae.optim import Adam, Optimizer")],
+                            "calls miniae's Adam"),
+}
