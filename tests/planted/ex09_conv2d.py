@@ -25,6 +25,6 @@ MISTAKES = {
                            "write into it in place"),
     "delegates-to-miniae": ([("        ### BEGIN SOLUTION\n",
                               "        ### BEGIN SOLUTION\n        return Conv2D.backward(self, dy)\n"),
-                             ("from miniae.layers import Dense,", "from miniae.layers import Conv2D, Dense,")],
+                             ("from miniae.layers import (\n", "from miniae.layers import (\n    Conv2D,\n")],
                             "calls miniae's Conv2D"),
 }
