@@ -259,6 +259,7 @@ def graded(tmp_path_factory):
                     results[student][name] = (nb.score, nb.max_score, nbformat.read(str(path), as_version=4))
     results["git changes"] = sorted(set(exercise_files_status().splitlines()) ^ set(git_before.splitlines()))
     results["release"] = release
+    results["courses"] = {student: course for course in courses for student in half[course]}
     return results
 
 
@@ -342,6 +343,17 @@ def test_deleted_check_cells_come_back_and_run(graded, name):
     score, max_score, nb = graded[f"{short}-emptied"][name]
     assert score == 0 and max_score > 0
     assert len(grade_cells(nb)) == len(grade_cells(graded["instructor"][name][2]))
+
+
+@pytest.mark.notebooks
+def test_the_feedback_a_student_receives_names_the_mistake(graded):
+    student = next(iter(MISTAKES))
+    name, _, words = MISTAKES[student]
+    course = graded["courses"][student]
+    course_tool.nbgrader(course, "generate_feedback", course_tool.ASSIGNMENT, "--student", student, "--force")
+    html = (course / "feedback" / student / course_tool.ASSIGNMENT / f"{name}.html").read_text()
+    score, max_score, _ = graded[student][name]
+    assert words in html and f"{score:g} / {max_score:g}" in html.replace(".0 ", " ")
 
 
 @pytest.mark.notebooks
