@@ -392,11 +392,11 @@ class VAE(Model):
         return np.mean(kl_per_unit(mu, logvar), axis=0)
 
     def active_units(self, X, threshold=0.01):
-        """How many latent units have a mean KL above ``threshold`` nats on X.
-
-        (Burda et al. count units whose mean mu varies across x, Cov_x(mu) > 0.01; the KL
-        criterion used here is close to it and reads in nats.)"""
-        return int(np.sum(self.kl_per_unit(X) > threshold))
+        """How many latent units are active on X: their mean mu varies with the input,
+        Var_x(mu_j) > ``threshold`` (Burda, Grosse & Salakhutdinov 2016; lesson 06 and exercise 6
+        count the same way).  An inactive unit's mu is the same for every x: it carries nothing
+        about x, and its q(z_j | x) sits on the prior (its KL, ``kl_per_unit``, is near 0)."""
+        return int(np.sum(np.var(self.encode(X), axis=0) > threshold))
 
     # ----------------------------------------------------------------- generation and use
     @property
