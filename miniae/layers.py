@@ -400,11 +400,13 @@ def col2im(cols, shape, kernel, stride):
     sh, sw = stride
     n, c, h, w = shape
     ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
-    cols = cols.reshape(n, ho, wo, c, kh, kw)
+    # (N, C, kh, kw, Ho, Wo), copied once so that each offset's (N, C, Ho, Wo) block is contiguous
+    # (adding strided views directly cost 3x as much: benchmarks/RESULTS.md, the conv rows)
+    cols = np.ascontiguousarray(cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 4, 5, 1, 2))
     x = np.zeros(shape, dtype=cols.dtype)
     for a in range(kh):
         for b in range(kw):
-            x[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += cols[:, :, :, :, a, b].transpose(0, 3, 1, 2)
+            x[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += cols[:, :, a, b]
     return x
 
 

@@ -51,7 +51,9 @@ class Optimizer:
                 raise ValueError(f"parameter {name!r} (or its gradient) is not a C-contiguous array; "
                                  "the optimizer updates it in place through a flat view")
             value, grad = value.reshape(-1), grad.reshape(-1)  # flat views, no copies
-            state = self.state.setdefault(name, {slot: np.zeros_like(value) for slot in self.slots})
+            state = self.state.get(name)
+            if state is None:  # the first step: the running quantities start at zero
+                state = self.state[name] = {slot: np.zeros_like(value) for slot in self.slots}
             if any(state[slot].shape != value.shape for slot in self.slots):
                 raise MiniaeInputError(f"{self!r} keeps state for {name!r} of {state[self.slots[0]].size} numbers "
                                        f"but was given {value.size}; make a new optimizer for other parameters")
