@@ -436,7 +436,7 @@ def run(shape_names, dtypes, thread_counts, epochs, n_synthetic, include_torch=T
                     set_threads(controller, threads)
                     if conv:
                         runners["miniae", threads] = miniae_conv_epochs(name, batch, X, dtype)
-                        if before is not None:
+                        if before is not None and hasattr(before.Autoencoder, "conv"):
                             runners["before", threads] = miniae_conv_epochs(name, batch, X, dtype, package=before)
                         if include_torch and torch is not None:
                             runners["torch", threads] = torch_conv_epochs(name, batch, X, dtype)

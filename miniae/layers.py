@@ -108,7 +108,9 @@ class Dense(Layer):
     def forward(self, x):
         """x: (batch, n_in) -> y = x @ W + b: (batch, n_out)."""
         self.x = x
-        return x @ self.params["W"] + self.params["b"]
+        y = x @ self.params["W"]
+        y += self.params["b"]  # (+ b in place: no second (batch, n_out) array)
+        return y
 
     def backward(self, dy):
         """dy: (batch, n_out) -> dx: (batch, n_in); writes grads W (n_in, n_out) and b (n_out,).
@@ -117,8 +119,9 @@ class Dense(Layer):
         whose input is the data, since nobody uses the gradient with respect to the data
         (scikit-learn's and PyTorch's backprop skip it too; it is a product as big as dW).
         """
-        # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product
-        self.grads["W"][...] = self.x.T @ dy
+        # d/dW of x @ W is x^T @ dy: every sample of the batch adds its outer product (written
+        # straight into the gradient array: "grads[...] = x.T @ dy" would build it in a temporary first)
+        np.matmul(self.x.T, dy, out=self.grads["W"])
         # b is added to every row, so its gradient sums dy over the batch
         self.grads["b"][...] = dy.sum(axis=0)
         if not self.input_grad:
