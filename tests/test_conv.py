@@ -296,3 +296,23 @@ def test_conv_training_at_an_absurd_rate_is_stopped():
     with pytest.raises(ma.DivergenceError, match="the largest weight grew"):
         ma.fit(model, X, epochs=3, optimizer=ma.Adam(1e6))
     assert np.array_equal(model.theta, start)
+
+
+@pytest.mark.parametrize("c_in, c_out, kernel, padding", [(3, 2, 3, 1), (4, 1, 3, 0), (5, 2, (3, 5), (2, 1)),
+                                                           (2, 1, 1, 0), (6, 3, 5, 4)])
+def test_stride_one_dx_by_the_full_convolution_equals_col2im_and_passes_the_gradient_check(c_in, c_out, kernel,
+                                                                                          padding):
+    """With fewer output than input channels, a stride-1 Conv2D computes dx as the full convolution of dy
+    with the flipped kernel: the same numbers as col2im(dy_mat @ W_mat), and right by finite differences."""
+    from miniae.layers import col2im, full_convolution
+    rng = np.random.default_rng(3)
+    layer = Conv2D(c_in, c_out, kernel, padding=padding, rng=0)
+    x = rng.standard_normal((2, c_in, 7, 6))
+    dy = rng.standard_normal(layer.forward(x).shape)
+    dy_mat = dy.transpose(0, 2, 3, 1).reshape(-1, c_out)
+    (ph, pw), (_, _, h, w) = layer.padding, x.shape
+    by_col2im = col2im(dy_mat @ layer.params["W"].reshape(c_out, -1), layer.padded_shape, layer.kernel_size,
+                       (1, 1))[:, :, ph:ph + h, pw:pw + w]
+    assert np.allclose(full_convolution(dy, layer.params["W"], layer.padding), by_col2im, rtol=1e-12, atol=1e-12)
+    assert np.allclose(layer.backward(dy), by_col2im, rtol=1e-12, atol=1e-12)
+    assert check_layer(layer, x)
