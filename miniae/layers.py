@@ -529,7 +529,8 @@ class Conv2D(Layer):
             # flipped kernel.  Its im2col has C_out kh kw columns where col2im's has C_in kh kw, so
             # it is the cheaper road when dy has fewer channels than x (a decoder's last layers:
             # 17 ms -> 2 ms for 8 -> 1 channels on 64 images of 28 x 28, benchmarks/RESULTS.md)
-            return full_convolution(dy, self.params["W"], self.padding)
+            W = self.params["W"].reshape(self.out_channels, self.in_channels, kh, kw)  # (Conv1D's W is 3-D)
+            return full_convolution(dy, W, self.padding)
         # d/dcols is dy_mat @ W_mat; col2im returns each window's share to its pixels
         dxp = col2im(dy_mat @ W_mat, self.padded_shape, self.kernel_size, self.stride)
         (ph, pw), (_, _, h, w) = self.padding, self.x_shape

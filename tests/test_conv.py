@@ -316,3 +316,8 @@ def test_stride_one_dx_by_the_full_convolution_equals_col2im_and_passes_the_grad
     assert np.allclose(full_convolution(dy, layer.params["W"], layer.padding), by_col2im, rtol=1e-12, atol=1e-12)
     assert np.allclose(layer.backward(dy), by_col2im, rtol=1e-12, atol=1e-12)
     assert check_layer(layer, x)
+
+
+def test_conv1d_with_fewer_output_channels_takes_the_full_convolution_road_and_passes_the_check():
+    layer = Conv1D(4, 2, 5, padding=2, rng=0)
+    assert check_layer(layer, np.random.default_rng(0).standard_normal((3, 4, 11)))
