@@ -677,6 +677,10 @@ def write_results(rows, info, args):
     lines += ["", head, "|" + "---|" * (head.count("|") - 1)]
     lines += [format_row(row) for row in rows]
     lines += ["", *float_ratios(rows), "", TARGETS, "", *target_checks(rows), "", NOTES, ""]
+    findings = os.path.join(os.path.dirname(path), "findings.md")  # what the profiles found, written by hand
+    if os.path.exists(findings):
+        with open(findings) as f:
+            lines += [f.read()]
     with open(path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {path}")
