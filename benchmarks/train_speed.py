@@ -135,19 +135,18 @@ def is_relu_after(i, sizes):
 
 def miniae_epochs(sizes, batch, X, dtype, package=miniae):
     model = package.Autoencoder.mirrored(sizes, activation="relu", output="identity", rng=0, dtype=dtype)
-    optimizer, X = package.Adam(LR), X.astype(dtype)
-
-    def epoch():
-        start = time.perf_counter()
-        package.fit(model, X, epochs=1, batch_size=batch, optimizer=optimizer)
-        return time.perf_counter() - start
-    return epoch
+    return fit_epochs(package, model, X.astype(dtype), batch)
 
 
 def miniae_conv_epochs(shape, batch, X, dtype, package=miniae):
     input_shape, channels, code_size, up, _, _ = CONV_SHAPES[shape]
     model = package.Autoencoder.conv(input_shape, channels=channels, code_size=code_size, up=up, rng=0, dtype=dtype)
-    optimizer, X = package.Adam(LR), X.astype(dtype)
+    return fit_epochs(package, model, X.astype(dtype), batch)
+
+
+def fit_epochs(package, model, X, batch):
+    """One ``fit(model, X, epochs=1)`` a call, with one Adam kept across the calls."""
+    optimizer = package.Adam(LR)
 
     def epoch():
         start = time.perf_counter()

@@ -300,12 +300,10 @@ def own_work(*references):
         if event == "call" and frame.f_code in watched and not calls:
             caller = frame.f_back
             calls.append((watched[frame.f_code], getattr(caller.f_code, "co_qualname", caller.f_code.co_name)))
-    previous = sys.getprofile()
-    sys.setprofile(watch)
     try:
-        yield
+        with _profile(watch):
+            yield
     finally:
-        sys.setprofile(previous)
         if calls:
             what, caller = calls[0]
             raise AssertionError(f"your code calls {what} (from {caller}): the exercise is to write the "
@@ -313,14 +311,19 @@ def own_work(*references):
 
 
 @contextlib.contextmanager
-def _reference_run():
-    """Lift the watch of ``own_work`` while miniae's own reference runs."""
+def _profile(hook):
+    """``sys.setprofile(hook)`` inside the block, the previous hook restored after it."""
     previous = sys.getprofile()
-    sys.setprofile(None)
+    sys.setprofile(hook)
     try:
         yield
     finally:
         sys.setprofile(previous)
+
+
+def _reference_run():
+    """Lift the watch of ``own_work`` while miniae's own reference runs."""
+    return _profile(None)
 
 
 # ---------------------------------------------------------------- a check cell
