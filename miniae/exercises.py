@@ -45,6 +45,7 @@ import numpy as np
 
 from . import gradcheck
 from .diagnose import explain_error, student_frame
+from .models import leaf_layers
 from .validation import DivergenceError
 
 _results = {}   # check name -> status, in the order the checks ran
@@ -183,7 +184,6 @@ def grads_not_in_place(model):
     A model's optimizer updates the flat vector ``model.theta`` from ``model.grad``; a layer
     whose backward rebinds ``self.grads["W"] = ...`` writes a new array the optimizer never reads.
     """
-    from .models import leaf_layers
     found = []
     for _, part in model.parts():
         for leaf in leaf_layers(part):

@@ -9,8 +9,8 @@ One course is set up per test session in a temporary folder (tools/nbgrader_cour
 * every planted mistake of ``tests/planted/<exercise>.py`` scores less than full marks, and the
   feedback (the failing cell's AssertionError) contains that mistake's hint;
 * tampering never scores full marks: a planted mistake together with redefined check helpers,
-  with the check helpers replaced inside miniae, with every check cell edited, or with IPython's
-  error display switched off;
+  with every check cell edited, and (on three exercises: the defence is code they all share) with
+  the check helpers replaced inside miniae or IPython's error display switched off;
 * deleting cells never stops autograde: every check cell deleted (they come back from the
   instructor's version, run, and a right answer keeps full marks), or every check and solution
   cell deleted (zero).
@@ -78,13 +78,21 @@ SILENCED_ERRORS = """
 get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
 get_ipython().showtraceback = lambda *args, **kwargs: None
 """
-# tampering: (what is done to a notebook with a planted mistake, words the feedback must hold or None)
+# tampering: (what is done to a notebook with a planted mistake, words the feedback must hold or None,
+#             the exercises it is tried on: None for all)
 TAMPERING = {
-    "redefined": ("no-op helpers defined in the import cell and in every solution cell", None),
-    "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from"),
-    "edited": ("every check cell's code replaced by `pass`", None),
-    "silenced": ("IPython's error display switched off", None),
+    "redefined": ("no-op helpers defined in the import cell and in every solution cell", None, None),
+    "edited": ("every check cell's code replaced by `pass`", None, None),
+    # these two defeat code that is the same for every exercise (miniae.exercises, IPython, nbgrader's reply
+    # status): three exercises with different kinds of checks stand for all (CI time)
+    "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from", ("ex02", "ex07", "ex08")),
+    "silenced": ("IPython's error display switched off", None, ("ex02", "ex07", "ex08")),
 }
+
+
+def tampered_with(name, how):
+    where = TAMPERING[how][2]
+    return where is None or name.split("_")[0] in where
 
 
 def test_there_are_at_least_six_exercises_each_with_planted_mistakes():
@@ -211,7 +219,9 @@ def submissions(source):
             found[f"{short}-{mistake}"] = {name: plant(nbformat.from_dict(instructor), replacements)}
         first_replacements = next(iter(rows.values()))[0]
         for how in TAMPERING:
-            found[f"{short}-{how}"] = {name: tamper(plant(nbformat.from_dict(instructor), first_replacements), how)}
+            if tampered_with(name, how):
+                found[f"{short}-{how}"] = {name: tamper(plant(nbformat.from_dict(instructor), first_replacements),
+                                                        how)}
         deleted = nbformat.from_dict(instructor)
         deleted.cells = [c for c in deleted.cells if not c.metadata.get("nbgrader", {}).get("grade")]
         found[f"{short}-deleted"] = {name: deleted}
@@ -322,8 +332,7 @@ def test_a_planted_mistake_scores_less_and_the_feedback_names_it(graded, student
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("how", list(TAMPERING))
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, how", [(name, how) for name in NAMES for how in TAMPERING if tampered_with(name, how)])
 def test_tampering_with_the_checks_never_scores_full_marks(graded, name, how):
     short = name.split("_")[0]
     score, max_score, nb = graded[f"{short}-{how}"][name]
