@@ -9,8 +9,9 @@ One course is set up per test session in a temporary folder (tools/nbgrader_cour
 * every planted mistake of ``tests/planted/<exercise>.py`` scores less than full marks, and the
   feedback (the failing cell's AssertionError) contains that mistake's hint;
 * tampering never scores full marks: a planted mistake together with redefined check helpers,
-  with every check cell edited, and (on three exercises: the defence is code they all share) with
-  the check helpers replaced inside miniae or IPython's error display switched off;
+  with every other check cell edited and the rest deleted, and (on three exercises: the defence
+  is code they all share) with the check helpers replaced inside miniae or IPython's error
+  display switched off;
 * deleting cells never stops autograde: every check cell deleted (they come back from the
   instructor's version, run, and a right answer keeps full marks), or every check and solution
   cell deleted (zero).
@@ -82,7 +83,7 @@ get_ipython().showtraceback = lambda *args, **kwargs: None
 #             the exercises it is tried on: None for all)
 TAMPERING = {
     "redefined": ("no-op helpers defined in the import cell and in every solution cell", None, None),
-    "edited": ("every check cell's code replaced by `pass`", None, None),
+    "edited": ("every other check cell's code replaced by `pass`, the others deleted", None, None),
     # these two defeat code that is the same for every exercise (miniae.exercises, IPython, nbgrader's reply
     # status): three exercises with different kinds of checks stand for all (CI time)
     "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from", ("ex02", "ex07", "ex08")),
@@ -201,8 +202,10 @@ def tamper(nb, how):
     elif how == "patched":
         solution_cells(nb)[-1].source += "\n" + PATCHED_HELPERS
     elif how == "edited":
-        for cell in grade_cells(nb):
+        checks = grade_cells(nb)
+        for cell in checks[::2]:
             cell.source = "pass"
+        nb.cells = [c for c in nb.cells if not any(c is check for check in checks[1::2])]
     elif how == "silenced":
         solution_cells(nb)[0].source += "\n" + SILENCED_ERRORS
     return nb
