@@ -11,7 +11,7 @@ One course is set up per test session in a temporary folder (tools/nbgrader_cour
 * tampering never scores full marks: a planted mistake together with redefined check helpers,
   with every other check cell edited and the rest deleted, and (on three exercises: the defence
   is code they all share) with the check helpers replaced inside miniae or IPython's error
-  display switched off;
+  display switched off, or the kernel killed (os._exit) from an answer cell, which autograde survives;
 * deleting cells never stops autograde: every check cell deleted (they come back from the
   instructor's version, run, and a right answer keeps full marks), or every check and solution
   cell deleted (zero).
@@ -88,6 +88,8 @@ TAMPERING = {
     # status): three exercises with different kinds of checks stand for all (CI time)
     "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from", ("ex02", "ex07", "ex08")),
     "silenced": ("IPython's error display switched off", None, ("ex02", "ex07", "ex08")),
+    # the kernel killed from an answer cell: autograde goes on (tools/nbgrader_config.py, SurviveDeadKernel)
+    "killed": ("the kernel killed by os._exit in an answer cell", "the kernel died", ("ex02",)),
 }
 
 
@@ -208,6 +210,8 @@ def tamper(nb, how):
         nb.cells = [c for c in nb.cells if not any(c is check for check in checks[1::2])]
     elif how == "silenced":
         solution_cells(nb)[0].source += "\n" + SILENCED_ERRORS
+    elif how == "killed":
+        solution_cells(nb)[-1].source += "\nimport os\nos._exit(0)\n"
     return nb
 
 

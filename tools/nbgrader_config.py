@@ -9,7 +9,21 @@ nbgrader 0.9.6 puts it after the cell that preceded it in the instructor's versi
 below puts it after the nearest earlier cell the submission still has (or first), so deleting
 any set of cells never stops autograde.
 """
-from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat import NotebookNode
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 
 c = get_config()  # noqa: F821  (nbgrader provides it)
 
@@ -40,9 +54,37 @@ class RestoreChecks(OverwriteCells):
         return nb, resources
 
 
+class SurviveDeadKernel(Execute):
+    """nbgrader's Execute, except that a kernel that dies (the student's code called os._exit, crashed
+    the interpreter, or ran out of memory) does not stop autograde: that cell and every code cell after
+    it get an error output saying so, so they score 0 and the cells before keep their points.
+    (nbgrader 0.9.6 itself drops the whole submission: "Removing failed assignment".)"""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.died_in = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self.died_in is None:
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            except DeadKernelError:
+                self.died_in = index
+        why = (f"the kernel died while cell {self.died_in} ran (os._exit, a crash, or out of memory): "
+               "this cell did not run")
+        cell.outputs.append(NotebookNode(output_type="error", ename="DeadKernelError", evalue=why,
+                                         traceback=[f"DeadKernelError: {why}"]))
+        return cell, resources
+
+
 c.CourseDirectory.course_id = "miniae"
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreChecks,
                                       CheckCellMetadata]
 c.RestoreChecks.add_missing_cells = True
+c.Autograde.autograde_preprocessors = [SurviveDeadKernel, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # the longest check cell trains two small models; a stuck student loop should not hang the grader
 c.Execute.timeout = 300
+c.SurviveDeadKernel.timeout = 300
