@@ -7,7 +7,8 @@ A grade cell a student deleted is put back from the instructor's version before 
 nbgrader 0.9.6 puts it after the cell that preceded it in the instructor's version, and fails
 (KeyError) when that cell is not a solution or grade cell, or is gone too; ``RestoreChecks``
 below puts it after the nearest earlier cell the submission still has (or first), so deleting
-any set of cells never stops autograde.
+any set of cells never stops autograde.  Nor does a student's code that kills the kernel
+(``SurviveDeadKernel``): nbgrader 0.9.6 would drop the whole submission.
 """
 from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
