@@ -533,7 +533,7 @@ class Conv2D(Layer):
             return full_convolution(dy, W, self.padding)
         # d/dcols is dy_mat @ W_mat; col2im returns each window's share to its pixels
         dxp = col2im(dy_mat @ W_mat, self.padded_shape, self.kernel_size, self.stride)
-        (ph, pw), (_, _, h, w) = self.padding, self.x_shape
+        _, _, h, w = self.x_shape
         return dxp[:, :, ph:ph + h, pw:pw + w]  # the padding's gradient is dropped
 
     def config(self):

@@ -116,6 +116,12 @@ def solution_cells(nb):
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
 
 
+def without(nb, cells):
+    """nb with these of its cells deleted, as a student deletes them."""
+    nb.cells = [c for c in nb.cells if not any(c is gone for gone in cells)]
+    return nb
+
+
 def read(relative):
     return nbformat.read(str(LESSONS / relative), as_version=4)
 
@@ -207,7 +213,7 @@ def tamper(nb, how):
         checks = grade_cells(nb)
         for cell in checks[::2]:
             cell.source = "pass"
-        nb.cells = [c for c in nb.cells if not any(c is check for check in checks[1::2])]
+        without(nb, checks[1::2])
     elif how == "silenced":
         solution_cells(nb)[0].source += "\n" + SILENCED_ERRORS
     elif how == "killed":
@@ -230,12 +236,9 @@ def submissions(source):
                 found[f"{short}-{how}"] = {name: tamper(plant(nbformat.from_dict(instructor), first_replacements),
                                                         how)}
         deleted = nbformat.from_dict(instructor)
-        deleted.cells = [c for c in deleted.cells if not c.metadata.get("nbgrader", {}).get("grade")]
-        found[f"{short}-deleted"] = {name: deleted}
+        found[f"{short}-deleted"] = {name: without(deleted, grade_cells(deleted))}
         emptied = nbformat.from_dict(instructor)
-        emptied.cells = [c for c in emptied.cells if not (c.metadata.get("nbgrader", {}).get("grade")
-                                                          or c.metadata.get("nbgrader", {}).get("solution"))]
-        found[f"{short}-emptied"] = {name: emptied}
+        found[f"{short}-emptied"] = {name: without(emptied, grade_cells(emptied) + solution_cells(emptied))}
     return found
 
 
