@@ -26,6 +26,9 @@ def _describe(model):
         parts.append(type(model.noise).__name__)
     if hasattr(model, "likelihood"):
         parts.append(f"{type(model.likelihood).__name__}")
+    builder = getattr(model, "config", {}).get("builder")
+    if builder in ("conv", "sequence"):
+        parts.insert(0, builder)
     return ", ".join(parts) or "plain"
 
 
@@ -36,6 +39,10 @@ def cmd_gradcheck(args):
     reports.append(gradcheck.check_layer(layers.Dense(5, 3, rng=rng), rng.standard_normal((4, 5))))
     for name in ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus"):
         reports.append(gradcheck.check_layer(layers.make_activation(name), rng.standard_normal((4, 5))))
+    # recurrent layers: backpropagation through time, every step's output read (RNN) or the last (LSTM)
+    reports.append(gradcheck.check_layer(layers.RNN(3, 4, rng=rng), rng.standard_normal((2, 5, 3))))
+    reports.append(gradcheck.check_layer(layers.LSTM(3, 4, return_sequences=False, rng=rng),
+                                         rng.standard_normal((2, 5, 3))))
     target = rng.uniform(0, 1, (4, 5))
     reports.append(gradcheck.check_loss(losses.MSE(), rng.standard_normal((4, 5)), target))
     reports.append(gradcheck.check_loss(losses.BCE(), rng.uniform(0.05, 0.95, (4, 5)), target))
@@ -51,6 +58,7 @@ def cmd_gradcheck(args):
         Autoencoder.mirrored([6, 4, 2], activation="softplus", noise=noise.MaskingNoise(0.3), rng=rng),
         VAE.mirrored([6, 5, 2], activation="tanh", likelihood="bernoulli", rng=rng),
         VAE.mirrored([6, 5, 2], activation="tanh", likelihood="gaussian", rng=rng),
+        Autoencoder.sequence(6, 1, hidden=4, code_size=2, rng=rng),
     ]
     for model in models:
         report = gradcheck.check_model(model, X)
@@ -65,11 +73,11 @@ def cmd_gradcheck(args):
 
 
 # ----------------------------------------------------------------- miniae train
-KINDS = ("ae", "sparse", "denoising", "contractive", "vae", "conv")
+KINDS = ("ae", "sparse", "denoising", "contractive", "vae", "conv", "sequence")
 
 # --data NAME -> the loader in miniae.datasets
 DATASETS = {"digits": "load_digits", "faces": "smiley_faces", "spectra": "spectra", "patches": "image_patches",
-            "mnist": "load_mnist", "fashion": "load_mnist"}
+            "pulses": "pulses", "mnist": "load_mnist", "fashion": "load_mnist"}
 
 
 def load_training_data(source, seed, n_samples=2000):
@@ -113,6 +121,9 @@ def check_size_options(kind, n_features, args):
 
 def build_model(kind, n_features, args, X):
     """The model that ``miniae train KIND`` trains, seeded by --seed."""
+    if kind == "sequence":  # each row one sequence of n_features steps, one number a step
+        hidden = DEFAULT_HIDDEN if args.hidden is None else args.hidden
+        return Autoencoder.sequence(n_features, 1, hidden=hidden, code_size=args.code_size, rng=args.seed)
     hidden = check_size_options(kind, n_features, args)
     sizes = [n_features, *hidden, args.code_size]
     if kind == "vae":
@@ -286,7 +297,7 @@ def build_parser():
         module.add_arguments(p)
         p.set_defaults(func=module.run)
 
-    p = sub.add_parser("train", help="train an autoencoder (ae, sparse, denoising, contractive, vae, conv)",
+    p = sub.add_parser("train", help="train an autoencoder (ae, sparse, denoising, contractive, vae, conv, sequence)",
                        description=cmd_train.__doc__)
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)

@@ -390,6 +390,72 @@ def jet_images(n, signal_fraction=0.0, size=16, seed=0):
                "leading": z.max(axis=1), "n_particles": (z > 0).sum(axis=1)}
 
 
+# --------------------------------------------------------------------------- detector pulses
+PULSE_KINDS = ("normal", "pileup", "slow")
+
+
+def _pulse(t, start, amplitude, rise, decay):
+    """A detector pulse: A (exp(-(t - t0) / tau_decay) - exp(-(t - t0) / tau_rise)) after t0, 0 before,
+    scaled so that its peak is ``amplitude``.  Arguments are (n, 1) columns, t a row."""
+    s = np.maximum(t - start, 0.0)
+    shape = np.exp(-s / decay) - np.exp(-s / rise)
+    peak_time = rise * decay / (decay - rise) * np.log(decay / rise)  # where the shape's derivative is 0
+    peak = np.exp(-peak_time / decay) - np.exp(-peak_time / rise)
+    return amplitude * shape / peak
+
+
+def pulses(n, length=50, anomaly_fraction=0.0, noise=0.02, seed=0):
+    """Digitised detector pulses, as a scintillator and photomultiplier read out by a fast ADC give
+    them: one pulse a trace of ``length`` samples (time steps of one sampling period).
+
+    A normal pulse rises and decays exponentially from its arrival time t0:
+    A (exp(-(t - t0) / tau_d) - exp(-(t - t0) / tau_r)) for t >= t0 (0 before), scaled to a peak of
+    height A, on a baseline, with white electronic noise of standard deviation ``noise``:
+
+    - arrival t0 uniform in [5, 15) samples (the trigger's jitter: the phase varies);
+    - amplitude A uniform in [0.4, 1.0] (the deposited energy), rise time tau_r uniform in [0.8, 2]
+      and decay time tau_d in [4, 7] samples (the scintillator's fast component);
+    - baseline uniform in [0, 0.05].
+
+    A fraction ``anomaly_fraction`` of the traces, drawn at random, is anomalous, half of each kind:
+
+    - ``"pileup"``: a second normal pulse of amplitude 0.3-0.8 arrives 8-25 samples after the first
+      (two particles within one readout window);
+    - ``"slow"``: the pulse has a slow tail, decay time 15-25 samples and rise 2-4 (the slow
+      scintillation component that pulse-shape discrimination uses to tell a neutron from a gamma).
+
+    Returns ``(X, info)``: X (n, length) floats (about 0 to 1.3; noise can take a value below 0); info:
+    ``"anomaly"`` (n,) bool, ``"kind"`` (n,) strings from PULSE_KINDS, and per trace ``"start"``,
+    ``"amplitude"``, ``"rise"``, ``"decay"``, ``"baseline"``.  The same arguments always give the same
+    traces.
+    """
+    n = check_positive_int(n, "n")
+    length = check_positive_int(length, "length")
+    if length < 30:
+        raise ValueError(f"length must be at least 30 samples (a pulse and its tail), got {length!r}")
+    if isinstance(anomaly_fraction, bool) or not 0.0 <= float(anomaly_fraction) <= 1.0:
+        raise ValueError(f"anomaly_fraction must be a fraction between 0 and 1, got {anomaly_fraction!r}")
+    if isinstance(noise, bool) or not 0.0 <= float(noise) < np.inf:
+        raise ValueError(f"noise must be a standard deviation (0 or more), got {noise!r}")
+    rng = np.random.default_rng(seed)
+    anomaly = rng.random(n) < float(anomaly_fraction)
+    kind = np.where(anomaly, np.where(rng.random(n) < 0.5, "pileup", "slow"), "normal")
+    t = np.arange(length, dtype=float)[None, :]
+    start = rng.uniform(5.0, 15.0, (n, 1))
+    amplitude = rng.uniform(0.4, 1.0, (n, 1))
+    slow = (kind == "slow")[:, None]
+    rise = np.where(slow, rng.uniform(2.0, 4.0, (n, 1)), rng.uniform(0.8, 2.0, (n, 1)))
+    decay = np.where(slow, rng.uniform(15.0, 25.0, (n, 1)), rng.uniform(4.0, 7.0, (n, 1)))
+    baseline = rng.uniform(0.0, 0.05, (n, 1))
+    X = baseline + _pulse(t, start, amplitude, rise, decay)
+    second = (kind == "pileup")[:, None] * _pulse(t, start + rng.uniform(8.0, 25.0, (n, 1)),
+                                                  rng.uniform(0.3, 0.8, (n, 1)), rng.uniform(0.8, 2.0, (n, 1)),
+                                                  rng.uniform(4.0, 7.0, (n, 1)))
+    X = X + second + float(noise) * rng.normal(size=(n, length))
+    return X, {"anomaly": anomaly, "kind": kind, "start": start[:, 0], "amplitude": amplitude[:, 0],
+               "rise": rise[:, 0], "decay": decay[:, 0], "baseline": baseline[:, 0]}
+
+
 # --------------------------------------------------------------------------- MNIST and Fashion-MNIST
 MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}

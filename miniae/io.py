@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import layers, losses, noise, penalties
+from . import layers, losses, noise, penalties, recurrent
 from .layers import Activation, Dense, Sequential
 from .models import Autoencoder
 from .vae import VAE
@@ -51,7 +51,9 @@ def describe_layer(layer):
         return {"type": "LeakyReLU", "slope": layer.slope}
     if isinstance(layer, Activation) and type(layer).__name__ in _LAYER_TYPES:
         return {"type": type(layer).__name__}
-    if type(layer) in _SHAPE_LAYERS.values():  # convolution, pooling, reshaping: their config()
+    if isinstance(layer, recurrent.TimeDistributed):
+        return {"type": "TimeDistributed", "layer": describe_layer(layer.layer)}
+    if type(layer) in _SHAPE_LAYERS.values():  # convolution, pooling, reshaping, recurrent: their config()
         return {"type": type(layer).__name__, **layer.config()}
     raise MiniaeInputError(
         f"miniae.io cannot save a layer of type {type(layer).__name__}; it knows Sequential, Dense "
@@ -71,10 +73,12 @@ def build_layer(spec, dtype):
         return layers.LeakyReLU(spec["slope"])
     if kind in _LAYER_TYPES:
         return _LAYER_TYPES[kind]()
+    if kind == "TimeDistributed":
+        return recurrent.TimeDistributed(build_layer(spec["layer"], dtype))
     if kind in _SHAPE_LAYERS:
         cls = _SHAPE_LAYERS[kind]
         config = {key: value for key, value in spec.items() if key != "type"}
-        if issubclass(cls, (layers.Conv2D, layers.ConvTranspose2D)):  # the layers with weights
+        if issubclass(cls, (layers.Conv2D, layers.ConvTranspose2D, recurrent.RNN, recurrent.LSTM)):  # with weights
             config.update(rng=0, dtype=dtype)
         return cls(**config)
     raise ModelFileError(f"the file describes a layer of unknown type {kind!r}")
@@ -85,10 +89,12 @@ _LAYER_TYPES = {cls.__name__: cls for cls in
                  layers.Sigmoid, layers.Tanh, layers.Softplus)}
 _SHAPE_LAYERS = {cls.__name__: cls for cls in
                  (layers.Conv2D, layers.ConvTranspose2D, layers.Conv1D, layers.MaxPool2D, layers.Upsample2D,
-                  layers.Upsample1D, layers.Reshape, layers.Flatten)}
+                  layers.Upsample1D, layers.Reshape, layers.Flatten, recurrent.RNN, recurrent.LSTM,
+                  recurrent.RepeatVector)}
 
 
 def describe_loss(loss):
+    """The JSON-able description of an MSE or BCE loss (its type and arguments)."""
     if isinstance(loss, losses.BCE):
         return {"type": "BCE", "from_logits": loss.from_logits, "eps": loss.eps}
     if isinstance(loss, losses.MSE):
@@ -320,6 +326,14 @@ def _weight_count(spec):
             kh, kw = check_size_pair(spec.get("kernel_size"), "kernel_size")
             kernel = kh * kw
         return c_in * c_out * kernel + c_out
+    if kind in ("RNN", "LSTM"):
+        n_in, hidden = check_size(spec.get("n_in"), "n_in"), check_size(spec.get("n_hidden"), "n_hidden")
+        return (n_in + hidden + 1) * (4 if kind == "LSTM" else 1) * hidden
+    if kind == "TimeDistributed":
+        inner = spec.get("layer")
+        if not isinstance(inner, dict) or inner.get("type") in ("Sequential", "TimeDistributed"):
+            raise MiniaeInputError("TimeDistributed must wrap one layer described as a JSON object")
+        return _weight_count(inner)
     return 0
 
 

@@ -837,3 +837,17 @@ class Flatten(Layer):
 
     def config(self):
         return {}
+
+
+# Sequences: the recurrent layers live in miniae.recurrent (they build on Layer above) and are
+# importable from here too, beside the others.
+from .recurrent import (  # noqa: E402, F401 -- re-exported: miniae.layers names every layer
+    LSTM,
+    RNN,
+    RepeatVector,
+    TimeDistributed,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)

@@ -26,6 +26,7 @@ from .layers import (
 from .losses import BCE, make_loss
 from .noise import make_noise
 from .penalties import check_penalties
+from .recurrent import LSTM, RNN, RepeatVector, TimeDistributed
 from .validation import (
     MiniaeInputError,
     check_data,
@@ -303,6 +304,49 @@ class Autoencoder(Model):
         model.config = {"builder": "conv", "input_shape": list(shape), "channels": channels, "code_size": code_size,
                         "kernel_size": k, "up": up, "activation": activation, "output": output,
                         "code_activation": code_activation, "dtype": np.dtype(dtype).name}
+        return model
+
+    @classmethod
+    def sequence(cls, steps, n_features=1, hidden=64, code_size=8, cell="lstm", output="identity",
+                 code_activation="identity", loss="mse", rng=None, dtype=np.float64):
+        """The sequence hourglass on rows of ``steps`` * ``n_features`` numbers (step t's features
+        side by side: row[t * n_features + k] is feature k at step t).
+
+        Encoder: Reshape((steps, n_features)), a recurrent layer (``cell`` = "lstm" or "rnn") of
+        ``hidden`` units read to the end (its last hidden state), a Dense to the code.  Decoder:
+        RepeatVector(steps) (the code at every step), a recurrent layer of ``hidden`` units
+        returning every step's state, TimeDistributed(Dense(hidden, n_features)), Flatten, and
+        ``output``.  The decoder sees nothing but the code: what the sequence looks like at step t
+        must be carried by its own state (lesson 10 measures what that costs).
+        """
+        steps = check_size(steps, "steps")
+        n_features = check_size(n_features, "n_features")
+        hidden = check_size(hidden, "hidden")
+        code_size = check_size(code_size, "code_size")
+        if cell not in ("lstm", "rnn"):
+            raise MiniaeInputError(f"cell must be 'lstm' or 'rnn', got {cell!r}")
+        output, code_activation = map(_activation_name, (output, code_activation))
+        for name in (output, code_activation):
+            make_activation(name)  # an unknown name is refused before any layer is built
+        loss = check_output_for_loss(make_loss(loss), output)
+        rng, dtype = check_rng(rng), check_float_dtype(dtype)
+        gates = 4 if cell == "lstm" else 1
+        for n_in in (n_features, code_size):
+            check_weight_count((n_in + hidden + 1) * gates * hidden,
+                               f"hidden={hidden} with a {cell.upper()} of {n_in} inputs")
+        Cell = LSTM if cell == "lstm" else RNN
+
+        def act(name):
+            return [] if name == "identity" else [copy.deepcopy(make_activation(name))]
+
+        encoder = [Reshape((steps, n_features)), Cell(n_features, hidden, return_sequences=False, rng=rng, dtype=dtype),
+                   Dense(hidden, code_size, rng=rng, dtype=dtype), *act(code_activation)]
+        decoder = [RepeatVector(steps), Cell(code_size, hidden, return_sequences=True, rng=rng, dtype=dtype),
+                   TimeDistributed(Dense(hidden, n_features, rng=rng, dtype=dtype)), Flatten(), *act(output)]
+        model = cls(Sequential(*encoder), Sequential(*decoder), loss=loss, rng=rng)
+        model.config = {"builder": "sequence", "steps": steps, "n_features": n_features, "hidden": hidden,
+                        "code_size": code_size, "cell": cell, "output": output, "code_activation": code_activation,
+                        "dtype": np.dtype(dtype).name}
         return model
 
     # ----------------------------------------------------------------- the step

@@ -120,9 +120,10 @@ def test_cli_gradcheck_checks_everything(capsys):
     out = capsys.readouterr().out
     for name in ("Dense", "ReLU", "Sigmoid", "Tanh", "Softplus", "LeakyReLU", "MSE", "BCE(from_logits=True)",
                  "L1Sparsity", "KLSparsity", "Autoencoder (Contractive)", "Autoencoder (MaskingNoise)",
-                 "VAE (BernoulliLikelihood)", "VAE (GaussianLikelihood)"):
+                 "VAE (BernoulliLikelihood)", "VAE (GaussianLikelihood)", "RNN(3, 4", "LSTM(3, 4",
+                 "Autoencoder (sequence)"):
         assert f"gradient check of {name}" in out, name
-    assert "18 passed, 0 failed" in out
+    assert "21 passed, 0 failed" in out
 
 
 # ------------------------------------------------------------------ issue 16: each term on its own
