@@ -160,8 +160,12 @@ class RNN(_Recurrent):
 
     x (N, T, n_in) -> all hidden states (N, T, H), or with ``return_sequences=False`` the last one
     (N, H).  Params Wx (n_in, H), Wh (H, H), b (H,).  Forward loops ``rnn_step_forward`` over t;
-    backward loops ``rnn_step_backward`` from t = T down to 1, carrying dL/dh_{t-1} back.
+    backward loops ``rnn_step_backward`` from t = T down to 1, carrying dL/dh_{t-1} back.  (The step
+    functions are attributes of the class, so a subclass can loop over its own.)
     """
+
+    step_forward = staticmethod(rnn_step_forward)
+    step_backward = staticmethod(rnn_step_backward)
 
     def forward(self, x):
         """x: (N, T, n_in) -> (N, T, H), or (N, H) with return_sequences=False."""
@@ -171,7 +175,7 @@ class RNN(_Recurrent):
         prev_h = np.zeros((n, self.n_hidden), dtype=x.dtype)
         self.caches = []
         for t in range(T):
-            prev_h, cache = rnn_step_forward(x[:, t], prev_h, self.params["Wx"], self.params["Wh"], self.params["b"])
+            prev_h, cache = self.step_forward(x[:, t], prev_h, self.params["Wx"], self.params["Wh"], self.params["b"])
             h[:, t] = prev_h
             self.caches.append(cache)
         self.x_shape = x.shape
@@ -187,7 +191,7 @@ class RNN(_Recurrent):
         dprev_h = np.zeros((n, self.n_hidden), dtype=dy.dtype)  # nothing comes from after step T
         for t in reversed(range(T)):
             # h_t feeds the output at t and the next step: its gradient is the sum of both
-            dx[:, t], dprev_h, dWx, dWh, db = rnn_step_backward(dh[:, t] + dprev_h, self.caches[t])
+            dx[:, t], dprev_h, dWx, dWh, db = self.step_backward(dh[:, t] + dprev_h, self.caches[t])
             self.grads["Wx"] += dWx  # the same weights at every step: their gradient is the sum
             self.grads["Wh"] += dWh
             self.grads["b"] += db
@@ -202,10 +206,13 @@ class LSTM(_Recurrent):
     (N, H).  Params Wx (n_in, 4H), Wh (H, 4H), b (4H,): the gates i, f, o, g side by side, in that
     order.  The forget gate's bias starts at 1, so the cell keeps most of its content at first
     (Jozefowicz et al. 2015); the other biases start at 0.  Backward loops ``lstm_step_backward``
-    from t = T down to 1, carrying both dL/dh_{t-1} and dL/dc_{t-1} back.
+    from t = T down to 1, carrying both dL/dh_{t-1} and dL/dc_{t-1} back.  (The step functions are
+    attributes of the class, so a subclass can loop over its own: exercise 10 plugs in yours.)
     """
 
     gates = 4
+    step_forward = staticmethod(lstm_step_forward)
+    step_backward = staticmethod(lstm_step_backward)
 
     def initial_bias(self):
         b = np.zeros(4 * self.n_hidden)
@@ -221,7 +228,7 @@ class LSTM(_Recurrent):
         prev_c = np.zeros((n, self.n_hidden), dtype=x.dtype)
         self.caches = []
         for t in range(T):
-            prev_h, prev_c, cache = lstm_step_forward(x[:, t], prev_h, prev_c, self.params["Wx"],
+            prev_h, prev_c, cache = self.step_forward(x[:, t], prev_h, prev_c, self.params["Wx"],
                                                       self.params["Wh"], self.params["b"])
             h[:, t] = prev_h
             self.caches.append(cache)
@@ -238,7 +245,7 @@ class LSTM(_Recurrent):
         dprev_h = np.zeros((n, self.n_hidden), dtype=dy.dtype)  # nothing comes from after step T
         dprev_c = np.zeros((n, self.n_hidden), dtype=dy.dtype)
         for t in reversed(range(T)):
-            dx[:, t], dprev_h, dprev_c, dWx, dWh, db = lstm_step_backward(dh[:, t] + dprev_h, dprev_c,
+            dx[:, t], dprev_h, dprev_c, dWx, dWh, db = self.step_backward(dh[:, t] + dprev_h, dprev_c,
                                                                           self.caches[t])
             self.grads["Wx"] += dWx  # the same weights at every step: their gradient is the sum
             self.grads["Wh"] += dWh

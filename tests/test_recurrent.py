@@ -151,7 +151,7 @@ def test_gradient_check_rejects_classic_lstm_mistakes(mistake, monkeypatch):
         da = np.concatenate(blocks, axis=1)
         return da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
-    monkeypatch.setattr(rec, "lstm_step_backward", wrong_step_backward)
+    monkeypatch.setattr(rec.LSTM, "step_backward", staticmethod(wrong_step_backward))
     layer = LSTM(2, 3, rng=0)
     if mistake == "last-step-weights-only":
         original = rec.LSTM.backward
@@ -161,7 +161,7 @@ def test_gradient_check_rejects_classic_lstm_mistakes(mistake, monkeypatch):
             dWx = rec.lstm_step_backward(np.zeros((2, 3)), np.zeros((2, 3)), self.caches[-1])[3]
             self.grads["Wx"][...] = dWx  # as if the sum over the steps were forgotten
             return dx
-        monkeypatch.setattr(rec, "lstm_step_backward", lstm_step_backward)
+        monkeypatch.setattr(rec.LSTM, "step_backward", staticmethod(lstm_step_backward))
         monkeypatch.setattr(rec.LSTM, "backward", backward)
     assert not check_layer(layer, np.random.default_rng(4).standard_normal((2, 4, 2)))
 
