@@ -62,7 +62,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import miniae  # noqa: E402
-from miniae.datasets import load_digits  # noqa: E402
+from miniae.datasets import load_digits, pulses  # noqa: E402
 
 SHAPES = {  # name: (sizes, batch size, data)
     "small": ([64, 32, 8], 64, "digits"),
@@ -74,6 +74,12 @@ SHAPES = {  # name: (sizes, batch size, data)
 CONV_SHAPES = {
     "conv-upsample": ((1, 28, 28), (8, 16), 16, "upsample", 64, "images"),
     "conv-transpose": ((1, 28, 28), (8, 16), 16, "transpose", 64, "images"),
+}
+# the sequence hourglass (Autoencoder.sequence: LSTM encoder, RepeatVector, LSTM decoder, TimeDistributed
+# Dense) against the same network with PyTorch's nn.LSTM, eager:
+# name: (steps, features, hidden, code size, batch size, data)
+SEQUENCE_SHAPES = {
+    "sequence": (50, 1, 64, 8, 64, "pulses"),
 }
 LR = 1e-3
 COLUMNS = {  # key: heading (ms per epoch)
@@ -111,6 +117,8 @@ def synthetic_images(n, size=28, seed=0):
 def load(data, n):
     if data == "digits":
         return load_digits()[0]
+    if data == "pulses":
+        return pulses(n, seed=0)[0]
     if data == "images":
         return synthetic_images(n)
     return synthetic_data(n)
@@ -141,6 +149,12 @@ def miniae_epochs(sizes, batch, X, dtype, package=miniae):
 def miniae_conv_epochs(shape, batch, X, dtype, package=miniae):
     input_shape, channels, code_size, up, _, _ = CONV_SHAPES[shape]
     model = package.Autoencoder.conv(input_shape, channels=channels, code_size=code_size, up=up, rng=0, dtype=dtype)
+    return fit_epochs(package, model, X.astype(dtype), batch)
+
+
+def miniae_sequence_epochs(shape, batch, X, dtype, package=miniae):
+    steps, features, hidden, code_size, _, _ = SEQUENCE_SHAPES[shape]
+    model = package.Autoencoder.sequence(steps, features, hidden=hidden, code_size=code_size, rng=0, dtype=dtype)
     return fit_epochs(package, model, X.astype(dtype), batch)
 
 
@@ -238,6 +252,31 @@ def torch_conv_epochs(shape, batch, X, dtype, fused=False):
             decoder += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
         decoder += [nn.Sigmoid() if i == len(channels) - 1 else nn.ReLU()]
     model = nn.Sequential(*encoder, *decoder, nn.Flatten()).to({np.float32: torch.float32}[dtype])
+    optimizer, adam = torch_adam(model.parameters(), fused)
+    return torch_loop(model, optimizer, adam, X.astype(dtype), batch)
+
+
+def torch_sequence_epochs(shape, batch, X, dtype, fused=False):
+    """PyTorch eager, the same hourglass as Autoencoder.sequence: nn.LSTM read to its last hidden state, a
+    Linear to the code, the code repeated at every step, nn.LSTM returning every step, a Linear per step;
+    MSE, Adam."""
+    torch.manual_seed(0)
+    steps, features, hidden, code_size, _, _ = SEQUENCE_SHAPES[shape]
+    nn = torch.nn
+
+    class Sequence(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.code = nn.LSTM(features, hidden, batch_first=True), nn.Linear(hidden, code_size)
+            self.decoder, self.out = nn.LSTM(code_size, hidden, batch_first=True), nn.Linear(hidden, features)
+
+        def forward(self, x):
+            _, (h, _) = self.encoder(x.view(-1, steps, features))
+            z = self.code(h[-1])
+            y, _ = self.decoder(z[:, None, :].expand(-1, steps, -1))
+            return self.out(y).reshape(-1, steps * features)
+
+    model = Sequence().to({np.float32: torch.float32}[dtype])
     optimizer, adam = torch_adam(model.parameters(), fused)
     return torch_loop(model, optimizer, adam, X.astype(dtype), batch)
 
@@ -417,8 +456,12 @@ def run(shape_names, dtypes, thread_counts, epochs, n_synthetic, include_torch=T
         jax_workers = {threads: JaxWorker(threads) for threads in thread_counts}
     try:
         for name in shape_names:
-            conv = name in CONV_SHAPES
-            if conv:
+            conv = name in CONV_SHAPES or name in SEQUENCE_SHAPES  # float32 rows against PyTorch eager only
+            if name in SEQUENCE_SHAPES:
+                steps, features, hidden, code_size, batch, data = SEQUENCE_SHAPES[name]
+                X = load(data, max(1, n_synthetic // 5))
+                label = f"sequence LSTM T={steps} features {features} H={hidden} code {code_size}"
+            elif conv:
                 (c, h, w), channels, code_size, up, batch, data = CONV_SHAPES[name]
                 X = load(data, max(1, n_synthetic // 5))
                 label = f"conv {up} {c}x{h}x{w} {'-'.join(map(str, channels))} code {code_size}"
@@ -429,10 +472,15 @@ def run(shape_names, dtypes, thread_counts, epochs, n_synthetic, include_torch=T
             n = X.shape[0]
             for dtype in dtypes:
                 if conv and dtype is not np.float32:
-                    continue  # the conv rows are float32 only
+                    continue  # the conv and sequence rows are float32 only
                 runners = {}
                 for threads in thread_counts:
                     set_threads(controller, threads)
+                    if name in SEQUENCE_SHAPES:
+                        runners["miniae", threads] = miniae_sequence_epochs(name, batch, X, dtype)
+                        if include_torch and torch is not None:
+                            runners["torch", threads] = torch_sequence_epochs(name, batch, X, dtype)
+                        continue
                     if conv:
                         runners["miniae", threads] = miniae_conv_epochs(name, batch, X, dtype)
                         if before is not None and hasattr(before.Autoencoder, "conv"):
@@ -530,6 +578,8 @@ def target_checks(rows):
             check(row, ">= 2.5x faster than MLPRegressor", "sklearn", lambda s: s >= 2.5)
         elif row["shape"] in CONV_SHAPES:
             check(row, "within 1.5x of PyTorch eager", "torch", lambda s: 1 / s <= 1.5)
+        elif row["shape"] in SEQUENCE_SHAPES:
+            check(row, "within 2x of PyTorch eager nn.LSTM (issue 24)", "torch", lambda s: 1 / s <= 2)
         else:
             check(row, "faster than PyTorch default Adam", "torch", lambda s: s >= 1)
             least = 0.9 if row["threads"] == 1 else 0.8
@@ -545,7 +595,8 @@ def target_checks(rows):
 TARGETS = ("Targets (issue 22), float32: 64-32-8-32-64 at least 2.5x faster than PyTorch fused Adam and than "
            "MLPRegressor, at 1 and 2 threads; 784-256-32-256-784 and 784-1024-64-1024-784 faster than PyTorch's "
            "default Adam, at least 0.9x of fused Adam at 1 thread and 0.8x at 2; 2 threads never slower than 1; "
-           "both conv hourglasses within 1.5x of PyTorch eager.")
+           "both conv hourglasses within 1.5x of PyTorch eager. Issue 24: the sequence hourglass (T = 50, 1 feature, "
+           "H = 64, batch 64) within 2x of PyTorch eager nn.LSTM.")
 
 
 def machine_info(thread_counts):
@@ -583,8 +634,8 @@ def machine_info(thread_counts):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shapes", default="small,medium,large,conv-upsample,conv-transpose",
-                        help="comma-separated: small, medium, large, conv-upsample, conv-transpose")
+    parser.add_argument("--shapes", default="small,medium,large,conv-upsample,conv-transpose,sequence",
+                        help="comma-separated: small, medium, large, conv-upsample, conv-transpose, sequence")
     parser.add_argument("--before", metavar="PATH",
                         help="a checkout of an earlier miniae (e.g. a git worktree): timed in the same rounds")
     parser.add_argument("--coretype", metavar="KERNEL",
@@ -612,9 +663,10 @@ def main(argv=None):
     shapes = args.shapes.split(",")
     dtypes = [np.dtype(name).type for name in args.dtypes.split(",")]
     thread_counts = [int(t) for t in args.threads.split(",")]
-    unknown = set(shapes) - set(SHAPES) - set(CONV_SHAPES)
+    known = [*SHAPES, *CONV_SHAPES, *SEQUENCE_SHAPES]
+    unknown = set(shapes) - set(known)
     if unknown:
-        parser.error(f"unknown shapes {sorted(unknown)}; choose from {sorted(SHAPES) + sorted(CONV_SHAPES)}")
+        parser.error(f"unknown shapes {sorted(unknown)}; choose from {sorted(known)}")
     info = machine_info(thread_counts)
     info["load average (1, 5 min) at start"] = "{:.2f}, {:.2f}".format(*os.getloadavg())
     for key, value in info.items():
@@ -671,7 +723,8 @@ def write_results(rows, info, args):
              f"Made by `python benchmarks/train_speed.py {' '.join(sys.argv[1:])}` (median of {args.epochs} "
              "epochs after one warm-up epoch, every column's epochs interleaved in a shuffled order; "
              f"{args.n} synthetic samples for the 784 shapes, the 1797 digits for 64-32-8, {max(1, args.n // 5)} "
-             "synthetic 28x28 images for the conv rows).", "", "Machine:", ""]
+             f"synthetic 28x28 images for the conv rows and {max(1, args.n // 5)} detector pulses (datasets.pulses) "
+             "for the sequence row).", "", "Machine:", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
     lines += ["", head, "|" + "---|" * (head.count("|") - 1)]
     lines += [format_row(row) for row in rows]
