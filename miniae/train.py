@@ -15,7 +15,6 @@ import sys
 import time
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .layers import Sequential
 from .models import Autoencoder, _activation_name
@@ -350,6 +349,8 @@ def fit_lbfgs(model, X, max_iter=400):
     parameters.  (Noise-free models only: a noisy model would give L-BFGS a different function
     at every call.)
     """
+    from scipy.optimize import minimize  # imported here: it takes a quarter of `import miniae`'s time
+
     X = model.validate(X, "X")
     if hasattr(model, "check_targets"):
         model.check_targets(X, "X")
