@@ -258,6 +258,7 @@ def _learning_rate(text):
 
 
 def add_train_arguments(p):
+    """Add the arguments of ``miniae train`` (KIND, --data, sizes, training, --out, --force) to the parser ``p``."""
     p.add_argument("kind", choices=KINDS, metavar="KIND", help="one of: " + ", ".join(KINDS))
     p.add_argument("--data", default="digits",
                    help="a dataset (" + ", ".join(DATASETS) + ") or a .npy/.csv file, one sample per row, "
@@ -290,6 +291,7 @@ MODULE_COMMANDS = {
 
 
 def build_parser():
+    """The ``miniae`` command's argparse parser, one subcommand each: compare-pca, figures, train, gradcheck."""
     parser = argparse.ArgumentParser(prog="miniae", description="Autoencoders from scratch in NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in MODULE_COMMANDS.items():
@@ -310,6 +312,8 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``miniae`` command with ``argv`` (default: sys.argv); returns the exit code, 2 with one
+    error line for bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

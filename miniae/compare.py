@@ -107,6 +107,8 @@ HEADER = ("    training rows                                           held-out 
 
 
 def format_row(row):
+    """One line of compare-pca's table: code size, PCA's and the linear AE's training MSE, their ratio,
+    the largest principal angle, the eigengap, and the held-out MSE of PCA and the nonlinear AE."""
     return (f"{row['k']:>2}  {row['pca_mse']:.5f}    {row['linear_mse']:.5f}   {row['linear_mse'] / row['pca_mse']:.4f}"
             f"   {row['max_angle']:7.2f}°    {row['gap']:6.3f}     {row['pca_test_mse']:.5f}    "
             f"{row['nonlinear_test_mse']:.5f}")
@@ -158,6 +160,7 @@ def plot_reconstructions(X, pca, linear, nonlinear, n=10, path=None):
 
 
 def add_arguments(parser):
+    """Add the arguments of ``miniae compare-pca`` to ``parser``."""
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="a .npy or .csv file of shape (n, d), numbers only (default: the digits)")
     parser.add_argument("--max-code", type=int, default=16, help="code sizes 1..MAX_CODE (default 16)")

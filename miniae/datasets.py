@@ -343,7 +343,7 @@ def jet_images(n, signal_fraction=0.0, size=16, seed=0):
 
     A fraction ``signal_fraction`` of the n jets, drawn at random, is signal.  Returns ``(X, info)``:
     X (n, size * size) floats in [0, 1], each row summing to 1; info: ``"signal"`` (n,) bool, and per
-    jet ``"pt"`` (GeV), ``"mass"`` (GeV; m^2 = pT^2 (sum_i z_i |r_i|^2 - |sum_i z_i r_i|^2) over its
+    jet ``"pt"`` (GeV), ``"mass"`` (GeV; ``m^2 = pT^2 (sum_i z_i |r_i|^2 - |sum_i z_i r_i|^2)`` over its
     particles at angular positions r_i), ``"leading"`` (the largest particle's z) and
     ``"n_particles"``.  The same arguments always give the same jets.
     """

@@ -116,29 +116,29 @@ class _ModelTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 class AutoencoderTransformer(_ModelTransformer):
     """A mirrored autoencoder n_features-hidden_sizes-code_size-...-n_features as a transformer.
 
-    Parameters
-    ----------
-    code_size : int, width of the code (the output of ``transform``).
-    hidden_sizes : tuple of int, widths of the hidden layers between input and code
-        (mirrored in the decoder); ``()`` gives a shallow autoencoder.
-    activation : str, after every hidden layer ('relu', 'tanh', 'sigmoid', 'identity', ...).
-        With ``activation='identity'`` and ``code_activation='identity'`` the model is linear.
-    code_activation, output : str, after the code layer and after the last layer.
-    loss : 'mse', 'bce' or 'bce_logits' (the last two for data in [0, 1]).
-    sparsity : float >= 0, weight of an L1 penalty on the code (0: none).
-    weight_decay : float >= 0, weight of an L2 penalty on the weight matrices (0: none).
-    noise_std : float >= 0, std of Gaussian input noise during training (a denoising AE; 0: none).
-    epochs, batch_size, learning_rate : minibatch training.
-    optimizer : 'adam' (default), 'momentum' or 'sgd'.
-    random_state : None, int, RandomState or Generator.
-    verbose : bool, print progress lines while training.
+    Parameters:
 
-    Attributes
-    ----------
-    model_ : miniae.Autoencoder, the trained model.
-    history_ : dict of per-epoch lists ('loss', and each term when there are several).
-    n_iter_ : int, epochs run.  loss_ : float, final training loss.
-    n_features_in_ : int.  feature_names_in_ : when fitted on data with column names.
+    - code_size : int, width of the code (the output of ``transform``).
+    - hidden_sizes : tuple of int, widths of the hidden layers between input and code
+      (mirrored in the decoder); ``()`` gives a shallow autoencoder.
+    - activation : str, after every hidden layer ('relu', 'tanh', 'sigmoid', 'identity', ...).
+      With ``activation='identity'`` and ``code_activation='identity'`` the model is linear.
+    - code_activation, output : str, after the code layer and after the last layer.
+    - loss : 'mse', 'bce' or 'bce_logits' (the last two for data in [0, 1]).
+    - sparsity : float >= 0, weight of an L1 penalty on the code (0: none).
+    - weight_decay : float >= 0, weight of an L2 penalty on the weight matrices (0: none).
+    - noise_std : float >= 0, std of Gaussian input noise during training (a denoising AE; 0: none).
+    - epochs, batch_size, learning_rate : minibatch training.
+    - optimizer : 'adam' (default), 'momentum' or 'sgd'.
+    - random_state : None, int, RandomState or Generator.
+    - verbose : bool, print progress lines while training.
+
+    Attributes:
+
+    - ``model_`` : miniae.Autoencoder, the trained model.
+    - ``history_`` : dict of per-epoch lists ('loss', and each term when there are several).
+    - ``n_iter_`` : int, epochs run.  ``loss_`` : float, final training loss.
+    - ``n_features_in_`` : int.  ``feature_names_in_`` : when fitted on data with column names.
     """
 
     def __init__(self, code_size=2, hidden_sizes=(32,), activation="relu", code_activation="identity",
@@ -182,15 +182,15 @@ class VAETransformer(_ModelTransformer):
     ``inverse_transform`` decodes codes to data; ``score`` is the negative mean squared
     reconstruction error of decode(mu(x)), comparable with AutoencoderTransformer's.
 
-    Parameters
-    ----------
-    code_size : int, number of latent units.
-    hidden_sizes : tuple of int, hidden widths between input and the (mu, logvar) heads, mirrored.
-    activation : str, after every hidden layer.
-    likelihood : 'gaussian' (any real data, e.g. after a StandardScaler) or 'bernoulli'
-        (data in [0, 1], read as probabilities).
-    beta : float >= 0, weight of the KL term (1 is the plain VAE, > 1 a beta-VAE).
-    epochs, batch_size, learning_rate, optimizer, random_state, verbose : as AutoencoderTransformer.
+    Parameters:
+
+    - code_size : int, number of latent units.
+    - hidden_sizes : tuple of int, hidden widths between input and the (mu, logvar) heads, mirrored.
+    - activation : str, after every hidden layer.
+    - likelihood : 'gaussian' (any real data, e.g. after a StandardScaler) or 'bernoulli'
+      (data in [0, 1], read as probabilities).
+    - beta : float >= 0, weight of the KL term (1 is the plain VAE, > 1 a beta-VAE).
+    - epochs, batch_size, learning_rate, optimizer, random_state, verbose : as AutoencoderTransformer.
 
     Attributes: ``model_`` (the miniae VAE), ``history_``, ``n_iter_``, ``loss_``, ``n_features_in_``.
     """

@@ -18,6 +18,7 @@ from .validation import MiniaeInputError
 
 
 def add_arguments(parser):
+    """Add the arguments of ``miniae figures`` to ``parser``."""
     parser.add_argument("--lessons", default="lessons",
                         help="folder holding the lesson notebooks 01_*.ipynb ... (default ./lessons)")
     parser.add_argument("--out", default="figures", help="folder to write the PNGs into (default ./figures)")
@@ -27,6 +28,8 @@ def add_arguments(parser):
 
 
 def lesson_notebooks(folder, only=None):
+    """The lesson notebooks ``NN_*.ipynb`` in ``folder``, sorted; those whose file name contains ``only``
+    when it is given.  A folder without lessons is refused."""
     folder = Path(folder)
     notebooks = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:

@@ -1,28 +1,28 @@
 """Gradient checking: compare a hand-written backward pass with finite differences.
 
-Central differences, one entry at a time:
+Central differences, one entry at a time::
 
     df/dx_i  ~  (f(x + h e_i) - f(x - h e_i)) / (2 h)                       error O(h^2)
 
-The quotient has two errors: truncation (about h^2 |f'''| / 6, smaller for smaller h)
-and rounding (about 1e-16 |f| / h, larger for smaller h).  The checks use the
+The quotient has two errors: truncation (about ``h^2 |f'''| / 6``, smaller for smaller h)
+and rounding (about ``1e-16 |f| / h``, larger for smaller h).  The checks use the
 fourth-order stencil, whose truncation error is so much smaller that h can be larger,
-which cuts the rounding error tenfold:
+which cuts the rounding error tenfold::
 
     df/dx_i  ~  [8 (f(x + h) - f(x - h)) - (f(x + 2h) - f(x - 2h))] / (12 h)   error O(h^4)
 
-Comparing an analytic gradient a with the numerical one n, two measures, two names:
+Comparing an analytic gradient a with the numerical one n, two measures, two names::
 
     rel_error(a, n) = max_i |a_i - n_i| / max(|a_i| + |n_i|, tiny)      (entry-wise, worst entry)
 
 is the textbook measure (cs231n; rule of thumb 1e-7 in float64); but an entry a thousand
 times smaller than f itself cannot be resolved to 1e-7 by any finite difference, so the
-reports judge each parameter as a whole (the measure of the UFLDL sparse-autoencoder exercise),
+reports judge each parameter as a whole (the measure of the UFLDL sparse-autoencoder exercise)::
 
     norm error = ||a - n|| / (||a|| + ||n||)                          (Euclidean norms)
 
 (the column "norm error" of a report, passed at DEFAULT_THRESHOLD = 1e-6), and name the
-entry where |a_i - n_i| is largest.  Rule of thumb for the norm error in float64: 1e-7 or
+entry where ``|a_i - n_i|`` is largest.  Rule of thumb for the norm error in float64: 1e-7 or
 less is right for a smooth function; 1e-4 or more is a bug (or a kink, like ReLU at 0,
 crossed by the step; inputs are nudged away from kinks where the check can see them).
 float32 is refused: its rounding error (about 6e-8 relative) divided by h swamps the
@@ -89,7 +89,7 @@ def _takes_argument(f):
 
 
 def rel_error(a, n, tiny=1e-8):
-    """max_i |a_i - n_i| / max(|a_i| + |n_i|, tiny) over all entries (0.0 for empty arrays)."""
+    """``max_i |a_i - n_i| / max(|a_i| + |n_i|, tiny)`` over all entries (0.0 for empty arrays)."""
     a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(f"rel_error needs equal shapes, got {a.shape} and {n.shape}")
@@ -105,8 +105,8 @@ def _entry_errors(a, n, tiny=1e-8):
 class Entry:
     """One row of a report: a parameter (or the input), its error, its worst entry, pass or fail.
 
-    error = ||a - n|| / (||a|| + ||n||) over the checked entries (0 when both are zero);
-    index = the entry where |a_i - n_i| is largest, with the two values there.
+    ``error = ||a - n|| / (||a|| + ||n||)`` over the checked entries (0 when both are zero);
+    ``index`` = the entry where ``|a_i - n_i|`` is largest, with the two values there.
 
     When the analytic gradient is missing, has the wrong shape or is not finite, the
     entry fails with error = inf and no worst index; ``hint`` then says what is wrong.
@@ -255,6 +255,7 @@ def _as_float_array(value):
 
 # ---------------------------------------------------------------- helpers
 def require_float64(*arrays, what="input"):
+    """Refuse (GradcheckDtypeError) any of ``arrays`` that is not float64, saying why a check needs it."""
     for arr in arrays:
         arr = np.asarray(arr)
         if arr.dtype != np.float64:
@@ -413,8 +414,8 @@ def check_param_penalty(penalty, model, X, threshold=DEFAULT_THRESHOLD, h=DEFAUL
 def check_function(f, inputs, gradients, threshold=DEFAULT_THRESHOLD, h=DEFAULT_H, title=None):
     """Check hand-written gradients of a scalar function of several arrays.
 
-    f: callable(**inputs) -> float.  inputs: {name: float64 array}.
-    gradients: callable(**inputs) -> {name: array} (or a tuple in the order of inputs),
+    ``f``: ``callable(**inputs) -> float``.  ``inputs``: {name: float64 array}.
+    ``gradients``: ``callable(**inputs) -> {name: array}`` (or a tuple in the order of inputs),
     the analytic dF/d(input).  For a function with an array output y(inputs), check the
     scalar sum(y * dy) for a fixed random dy, whose gradient is what a backward(dy) returns.
     """
@@ -489,7 +490,7 @@ def check_terms(model, X, report, h=DEFAULT_H, max_entries=None, pick=None):
     error is 0.33.  Rows are named "term <name>: <what it is checked in>":
 
     * Autoencoder: the reconstruction loss in the decoder's output; each code penalty in the code
-      (nudged away from 0, the kink of |h|); each weight penalty in every parameter it touches.
+      (nudged away from 0, the kink of ``|h|``); each weight penalty in every parameter it touches.
     * VAE: the likelihood's mean negative log-likelihood in the decoder's output; the KL
       (``model.kl_backward``) in mu and in logvar.
     """

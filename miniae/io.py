@@ -1,6 +1,6 @@
 """Saving and loading models, and reading data files, without pickle.
 
-A model file is one ``.npz`` archive holding
+A model file is one ``.npz`` archive holding::
 
     "miniae.json"        a JSON text: format name and version, the model's kind, every layer
                          of each Sequential (type, sizes, activation), the loss, the penalties
@@ -103,6 +103,7 @@ def describe_loss(loss):
 
 
 def build_loss(spec):
+    """The loss that ``describe_loss`` described."""
     if spec["type"] == "BCE":
         return losses.BCE(from_logits=spec["from_logits"], eps=spec["eps"])
     if spec["type"] == "MSE":
@@ -133,6 +134,7 @@ def describe_rng(rng):
 
 
 def build_rng(state):
+    """A numpy Generator in the state that ``describe_rng`` recorded."""
     bit_generator = getattr(np.random, state["bit_generator"], None)
     if bit_generator is None:
         raise ModelFileError(f"the file's random generator {state['bit_generator']!r} is unknown to NumPy")

@@ -71,10 +71,12 @@ class Dense(Layer):
     Shapes: x (batch, n_in), W (n_in, n_out), b (n_out,), y (batch, n_out).
 
     Initialisation (``init``):
+
       * ``"glorot"`` (Xavier uniform): W ~ U(-a, a), a = sqrt(6 / (n_in + n_out));
         keeps the variance of activations and gradients about constant for tanh,
         sigmoid and linear layers.
       * ``"he"``: W ~ N(0, 2 / n_in); the factor 2 makes up for ReLU zeroing half its inputs.
+
     b starts at zero.
     """
 
@@ -265,7 +267,7 @@ class Tanh(Activation):
 
 
 class Softplus(Activation):
-    """f(x) = log(1 + e^x), computed as logaddexp(0, x) so large |x| is safe;
+    """f(x) = log(1 + e^x), computed as logaddexp(0, x) so large ``|x|`` is safe;
     f' = sigmoid(x); f'' = sigmoid(x) (1 - sigmoid(x))."""
 
     def function(self, x):
@@ -789,7 +791,7 @@ class Upsample1D(Layer):
 
 
 class Reshape(Layer):
-    """Each sample to ``shape``: (N, prod(shape)) -> (N, *shape), e.g. (N, 64) -> (N, 1, 8, 8).
+    """Each sample to ``shape``: (N, prod(shape)) -> ``(N, *shape)``, e.g. (N, 64) -> (N, 1, 8, 8).
 
     An encoder starts with one, so the model still takes (n_samples, n_features) rows.
     Backward reshapes dy back to the input's shape.
@@ -806,14 +808,14 @@ class Reshape(Layer):
         return math.prod(self.shape)
 
     def forward(self, x):
-        """x: (N, ...) with prod(shape) numbers a sample -> (N, *shape)."""
+        """x: (N, ...) with prod(shape) numbers a sample -> ``(N, *shape)``."""
         if int(np.prod(x.shape[1:])) != self.n_in:
             raise ValueError(f"{self!r} needs {self.n_in} numbers a sample, got input of shape {x.shape}")
         self.x_shape = x.shape
         return x.reshape(x.shape[0], *self.shape)
 
     def backward(self, dy):
-        """dy: (N, *shape) -> dx: the input's shape (None if input_grad is False)."""
+        """dy: ``(N, *shape)`` -> dx: the input's shape (None if input_grad is False)."""
         return dy.reshape(self.x_shape) if self.input_grad else None
 
     def config(self):

@@ -58,9 +58,11 @@ class BCE(Loss):
     log(0) never happens.  dL/dp = (p - t) / (p (1 - p)) / (N D), evaluated at the
     clipped p (so a saturated output still gets a gradient that points the right way).
 
-    ``from_logits=True``: pred are logits z with p = sigmoid(z).  Then
-    -[t log p + (1 - t) log(1 - p)] = softplus(z) - t z
-                                    = max(z, 0) - t z + log(1 + e^{-|z|}),
+    ``from_logits=True``: pred are logits z with p = sigmoid(z).  Then::
+
+        -[t log p + (1 - t) log(1 - p)] = softplus(z) - t z
+                                        = max(z, 0) - t z + log(1 + e^{-|z|}),
+
     which is finite for any z (no exp of a large positive number), and
     dL/dz = (sigmoid(z) - t) / (N D): the familiar "prediction minus target".
 

@@ -172,8 +172,8 @@ class Model:
 class Autoencoder(Model):
     """An autoencoder built from two layers (usually ``Sequential``).
 
-    Parameters
-    ----------
+    Parameters:
+
     encoder, decoder : Layer
         encoder maps (batch, n_features) -> (batch, code_size); decoder maps back.
     loss : Loss or str

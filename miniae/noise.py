@@ -12,6 +12,7 @@ from .validation import MiniaeInputError, check_number
 
 
 class Noise:
+    """Base class of the corruption processes: ``corrupt(X, rng)`` returns a corrupted copy of X."""
     def corrupt(self, X, rng):
         """X: (batch, n), rng: numpy Generator -> X_tilde: (batch, n), same dtype."""
         raise NotImplementedError

@@ -168,6 +168,8 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
 def make_optimizer(name, lr=None):
+    """An optimizer from a name ("sgd", "momentum", "adam"; None is "adam") with learning rate ``lr``
+    (its default when None); an Optimizer passes through unchanged."""
     if isinstance(name, Optimizer):
         return name
     if name is None:

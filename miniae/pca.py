@@ -29,9 +29,9 @@ class PCA:
     """Principal component analysis by the SVD of the centred data.
 
     Learned state (after ``fit(X)``, X: (n, d)):
-      mean_ (d,), components_ (k, d) orthonormal rows, ordered by variance,
-      explained_variance_ (k,) = S_i^2 / (n - 1), explained_variance_ratio_ (k,),
-      singular_values_ (k,).
+    ``mean_`` (d,), ``components_`` (k, d) orthonormal rows, ordered by variance,
+    ``explained_variance_`` (k,) = S_i^2 / (n - 1), ``explained_variance_ratio_`` (k,),
+    ``singular_values_`` (k,).
     Each direction's sign is arbitrary (as in any SVD); compare subspaces and variances.
     """
 
@@ -39,7 +39,7 @@ class PCA:
         self.n_components = n_components
 
     def fit(self, X):
-        """X: (n, d) -> self.  Xc = X - mean = U S V^T; components_ = V^T[:k]."""
+        """X: (n, d) -> self.  Xc = X - mean = U S V^T; ``components_ = V^T[:k]``."""
         X = check_data(X, "X")
         n, d = X.shape
         k = _check_k(self.n_components, n, d)
@@ -119,8 +119,10 @@ def eigengaps(variances):
 def linear_ae_optimum(X, k):
     """The closed-form minimiser of mean((X - (X W_enc + b_enc) W_dec - b_dec)^2) with code size k.
 
-    With V_k: (d, k) the top-k principal directions (columns) and mu the mean:
+    With V_k: (d, k) the top-k principal directions (columns) and mu the mean::
+
         W_enc = V_k, b_enc = -mu V_k, W_dec = V_k^T, b_dec = mu
+
     so the reconstruction is mu + (x - mu) V_k V_k^T, the orthogonal projection onto the
     principal subspace.  Any W_enc G, G^{-1} W_dec (G invertible, k x k) is optimal too.
     The optimal MSE is sum_{i>k} lambda_i (n-1) / (n d).

@@ -18,6 +18,8 @@ from .validation import MiniaeInputError, check_number
 
 
 class Penalty:
+    """Base class of the penalties: ``on`` says what the penalty acts on ("code" or "params", see above),
+    ``name`` names its term in a History."""
     on = "code"
     name = "penalty"
 
@@ -31,10 +33,10 @@ class Penalty:
 
 
 class L1Sparsity(Penalty):
-    """Omega(h) = lam * (1/N) sum_n sum_j |h_nj|: an L1 penalty on the code, averaged over the batch.
+    """``Omega(h) = lam * (1/N) sum_n sum_j |h_nj|``: an L1 penalty on the code, averaged over the batch.
 
-    The Laplace-prior view: if each code unit has prior p(h_j) = (lam/2) exp(-lam |h_j|),
-    then -log p(h) = lam sum_j |h_j| - sum_j log(lam/2), so minimising the penalty is
+    The Laplace-prior view: if each code unit has prior ``p(h_j) = (lam/2) exp(-lam |h_j|)``,
+    then ``-log p(h) = lam sum_j |h_j| - sum_j log(lam/2)``, so minimising the penalty is
     maximising the prior, up to a constant.  Most units sit at (or near) zero.
 
     dOmega/dh_nj = lam * sign(h_nj) / N   (taking 0 at h = 0, a subgradient).

@@ -254,7 +254,7 @@ def interpolation_strip(rows, row_labels=None, shape=None, cmap="gray_r", vmin=0
 def filter_grid(weights, shape=None, n_cols=10, pad=1, path=None, title=None, ax=None, cell=0.6):
     """Show each column of a weight matrix W (n_pixels, n_units) as an image: what each unit looks for.
 
-    Each filter is scaled by its own largest |value| and drawn with a diverging colour map
+    Each filter is scaled by its own largest ``|value|`` and drawn with a diverging colour map
     (red positive, blue negative, white zero), so the patterns compare across units.  Returns the Figure.
     """
     weights = np.asarray(weights, dtype=np.float64)

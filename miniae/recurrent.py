@@ -2,7 +2,7 @@
 
 A sequence batch is (batch, T, n_in): sample n's input at step t is the row ``x[n, t]``.  A
 recurrent layer carries a hidden state h (and the LSTM a cell state c) from one step to the next,
-with the same weights at every step:
+with the same weights at every step::
 
     RNN   h_t = tanh(x_t Wx + h_{t-1} Wh + b)
     LSTM  a_t = x_t Wx + h_{t-1} Wh + b, split into four gate blocks of H columns (i, f, o, g):

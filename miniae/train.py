@@ -178,6 +178,7 @@ class Divergence:
       max(start, 1)): treated like a non-finite loss.  An absurd learning rate (SGD(lr=1e200),
       Adam(lr=1e6)) makes weights of 1e200 whose loss may still be finite, or bounded by a
       sigmoid output; no ordinary step multiplies the largest weight by 1000 in one epoch.
+
     So fit never returns a model with non-finite or exploded weights, and the start of an
     epoch it restores is a start it accepted.
     """
@@ -223,7 +224,7 @@ class Divergence:
 
 
 def largest_magnitude(theta):
-    """max |theta_i| (0 for no parameters): one pass, and it never overflows as a norm would."""
+    """``max |theta_i|`` (0 for no parameters): one pass, and it never overflows as a norm would."""
     with np.errstate(invalid="ignore"):  # a NaN weight makes the answer NaN, which the caller reads
         return float(np.max(np.abs(theta), initial=0.0))
 

@@ -66,11 +66,13 @@ def reparameterize_backward(grad_z, logvar, eps):
 def kl_per_unit(mu, logvar):
     """KL(N(mu, sigma^2) || N(0, 1)) for each latent unit: mu, logvar (n, k) -> (n, k), in nats.
 
-    For one unit, with q = N(mu, sigma^2) and p = N(0, 1),
+    For one unit, with q = N(mu, sigma^2) and p = N(0, 1)::
+
         KL = E_q[log q(z) - log p(z)]
            = E_q[-1/2 log sigma^2 - (z - mu)^2 / (2 sigma^2)] - E_q[-z^2 / 2]   (the log 2pi cancel)
            = -1/2 logvar - 1/2 + (sigma^2 + mu^2) / 2        (E_q (z-mu)^2 = sigma^2, E_q z^2 = sigma^2 + mu^2)
            = 1/2 (sigma^2 + mu^2 - 1 - logvar),
+
     which is >= 0 and is 0 exactly when mu = 0 and sigma = 1.
     """
     return 0.5 * (np.exp(logvar) + mu * mu - 1.0 - logvar)
@@ -101,11 +103,12 @@ def log_mean_exp(a, axis=0):
 
 # ------------------------------------------------------------------ likelihoods p(x | z)
 class BernoulliLikelihood:
-    """Each feature x_d in [0, 1] is a Bernoulli probability target; the decoder emits logits o.
+    """Each feature x_d in [0, 1] is a Bernoulli probability target; the decoder emits logits o::
 
-    -log p(x | z) = sum_d [softplus(o_d) - x_d o_d]
-                  = sum_d [max(o_d, 0) - x_d o_d + log(1 + exp(-|o_d|))]   (finite for any o: no log(0))
-    d/do_d        = sigmoid(o_d) - x_d
+        -log p(x | z) = sum_d [softplus(o_d) - x_d o_d]
+                      = sum_d [max(o_d, 0) - x_d o_d + log(1 + exp(-|o_d|))]   (finite for any o: no log(0))
+        d/do_d        = sigmoid(o_d) - x_d
+
     This is the BCE of miniae.losses.BCE(from_logits=True) summed over features (not averaged).
     """
 
@@ -195,6 +198,8 @@ class GaussianLikelihood:
 
 
 def make_likelihood(name, n_features, output_std=1.0, dtype=np.float64):
+    """The likelihood p(x | z) named ``name``: "bernoulli", or "gaussian" over ``n_features`` features with
+    standard deviation ``output_std`` ("learned": one learned per feature)."""
     if name == "bernoulli":
         return BernoulliLikelihood()
     if name == "gaussian":
@@ -206,8 +211,8 @@ def make_likelihood(name, n_features, output_std=1.0, dtype=np.float64):
 class VAE(Model):
     """A variational autoencoder: encoder body, mu and logvar heads, decoder, likelihood.
 
-    Parameters
-    ----------
+    Parameters:
+
     body : Layer
         x (batch, n_features) -> h (batch, n_hidden); may be an empty Sequential.
     mu_head, logvar_head : Dense
@@ -217,6 +222,7 @@ class VAE(Model):
     decoder : Layer
         z (batch, k) -> logits (Bernoulli) or means (Gaussian), (batch, n_features).
     likelihood : "bernoulli", "gaussian", or a likelihood object
+        p(x | z), the distribution of the data given the code.
     beta : float
         weight of the KL term (beta-VAE; 1 gives the ELBO).
     output_std : float or "learned"
