@@ -42,9 +42,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 NOT_NAMES = {"generate_assignment", "Wx", "Wh", "b", "code"}
 # pages whose search must find a word, and the lesson a result must link to
 SEARCHES = {"reparameterization": "lessons/06_vae.html", "contractive": "lessons/05_contractive.html"}
-# screenshots stop there (px): a lesson's figures fill its first 10,000 px; of the other pages (the API reference
-# runs to 30,000 px) the first screens show the layout.  Taller screenshots cost time (PNG encoding).
-SCREENSHOT_HEIGHT = {"lessons": 10000, "other": 2700}
+# screenshots stop there (px): a lesson's first 8,000 px hold most of its figures; of the other pages (the API
+# reference runs to 30,000 px) the first two screens show the layout.  Taller screenshots cost time (PNG encoding).
+SCREENSHOT_HEIGHT = {"lessons": 8000, "other": 1800}
 
 
 # ------------------------------------------------------------------------------------------ the API reference
@@ -399,10 +399,11 @@ def search_finds(page, base, word, lesson):
     return []
 
 
-def browse(site, base, shots, workers=2):
+def browse(site, base, shots, workers=1):
     """Open every page of the site served at ``base`` in headless Chromium, and its search; returns
     (pages, refused requests, console errors, {page: problems}, seconds).  ``workers`` browsers share the
-    pages, each in a thread of its own (playwright's sync API wants one instance a thread)."""
+    pages, each in a thread of its own (playwright's sync API wants one instance a thread); on two busy
+    cores two took as long as one (rendering is CPU-bound), so one it is."""
     sync_playwright = browser_or_skip()
     pages = site_pages(site)
     refused, console, problems = [], [], {}
