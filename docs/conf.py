@@ -77,6 +77,7 @@ mathjax3_config = {
 autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
+autodoc_preserve_defaults = True   # signatures show defaults as written (dtype=np.float64), not their repr
 add_module_names = False
 
 # ------------------------------------------------------------------------------------------ HTML
