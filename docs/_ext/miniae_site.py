@@ -35,7 +35,7 @@ METADATA_KEY = "miniae_execution"
 # folder is somebody's file
 SITE_MARKERS = {".buildinfo", ".doctrees", "_static", "_sources", "_images", "docs", "lessons", "genindex.html",
                 "search.html", "searchindex.js", "objects.inv", "index.html", "jupyter_execute", "_downloads",
-                "py-modindex.html", ".buildinfo.bak"}
+                "py-modindex.html", ".buildinfo.bak", "tools"}
 
 # what runs in a fresh interpreter with the kernels' environment: the numeric environment as a kernel sees it
 _PROBE = r"""
@@ -208,21 +208,20 @@ def add_alt_text(app, doctree):
 
 # ------------------------------------------------------------------------------------------ safety
 def check_output_folder(app):
-    """``builder-inited``: refuse an output folder that holds anything but an earlier site build (Sphinx has
-    created the folder and its .doctrees by now); keep output and doctrees out of the sources."""
-    from sphinx.errors import SphinxError
-
+    """``builder-inited``: refuse an output folder that holds anything but an earlier site build, finished
+    (Sphinx's .buildinfo) or not (only the names a build writes); keep output and doctrees out of the sources."""
     out = Path(app.outdir).resolve()
     entries = set(os.listdir(out)) if out.is_dir() else set()
-    if entries - {".doctrees"} and ".buildinfo" not in entries:
+    if entries - SITE_MARKERS and ".buildinfo" not in entries:
         doctrees = Path(app.doctreedir)
         if doctrees.is_dir() and doctrees.parent == out and not any(doctrees.iterdir()):
             doctrees.rmdir()   # Sphinx made it a moment ago: leave the folder as it was
-        foreign = sorted(entries - SITE_MARKERS)[:5] or sorted(entries)[:5]
-        error = SphinxError(f"{out} holds files that are not a site build ({', '.join(foreign)}, ...): "
-                            "name an empty or new folder, or the folder of an earlier site build")
-        error.category = "Refused to build the site here"
-        raise error
+        foreign = sorted(entries - SITE_MARKERS)[:5]
+        # one line, not Sphinx's crash report: this is the user's folder, not a bug
+        print(f"Refused to build the site here: {out} holds files that are not a site build "
+              f"({', '.join(foreign)}, ...); name an empty or new folder, or the folder of an earlier site build",
+              file=sys.stderr)
+        raise SystemExit(2)
     src = Path(app.srcdir).resolve()
     for folder in (out, Path(app.doctreedir).resolve()):
         if folder.is_relative_to(src) and folder != src:
