@@ -81,11 +81,14 @@ get_ipython().showtraceback = lambda *args, **kwargs: None
 """
 # tampering: (what is done to a notebook with a planted mistake, words the feedback must hold or None,
 #             the exercises it is tried on: None for all)
+# The defences are code every exercise shares (grade cells that import what they call, which the static
+# test above checks in every exercise; nbgrader's restored check cells; miniae.exercises; IPython), so
+# four exercises with different kinds of checks stand for all (CI time): a layer (ex02), an optimizer
+# (ex07), a whole model (ex08), a recurrent layer's two parts (ex10). Deleted cells are tried on every one.
+SHARED = ("ex02", "ex07", "ex08", "ex10")
 TAMPERING = {
-    "redefined": ("no-op helpers defined in the import cell and in every solution cell", None, None),
-    "edited": ("every other check cell's code replaced by `pass`, the others deleted", None, None),
-    # these two defeat code that is the same for every exercise (miniae.exercises, IPython, nbgrader's reply
-    # status): three exercises with different kinds of checks stand for all (CI time)
+    "redefined": ("no-op helpers defined in the import cell and in every solution cell", None, SHARED),
+    "edited": ("every other check cell's code replaced by `pass`, the others deleted", None, SHARED),
     "patched": ("the helpers replaced inside miniae.exercises", "replaced by code from", ("ex02", "ex07", "ex08")),
     "silenced": ("IPython's error display switched off", None, ("ex02", "ex07", "ex08")),
     # the kernel killed from an answer cell: autograde goes on (tools/nbgrader_config.py, SurviveDeadKernel)
