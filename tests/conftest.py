@@ -50,17 +50,12 @@ def no_figure_files(monkeypatch):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def start_the_one_thread_environments(elsewhere_runs, notebook_runs, request):
-    """The lessons' runs in the one-thread numeric environments, and their runs in this session's own
-    environment, start with the session, in the background, so that they run beside the other tests
-    (which leave a core idle for minutes otherwise)."""
+def start_the_one_thread_environments(elsewhere_runs):
+    """The lessons' runs in the one-thread numeric environments start with the session, in the
+    background, so that they run on the second core while this process runs the other tests."""
     for env_name in elsewhere_runs.wanted:
         if NUMERIC_ENVIRONMENTS[env_name][1] == 1:
             elsewhere_runs.start(env_name)
-    wanted = sorted({item.callspec.params["relative"] for item in request.session.items
-                     if "notebook_runs" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")
-                     and "relative" in item.callspec.params})
-    notebook_runs.start(wanted)
 
 
 def pytest_collection_modifyitems(items):

@@ -239,25 +239,12 @@ class NotebookRuns:
         shutil.copytree(LESSONS, self.lessons, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         self.env = kernel_environment()
         self.runs = {}
-        self.futures = {}   # {relative path: Future of its Run}, for the runs ``start`` put in the background
-
-    def start(self, lessons):
-        """Execute ``lessons`` (paths under lessons/) one after another in a background thread, so that they
-        run beside the session's other tests: a 2-core machine otherwise has a core idle while this process
-        executes one lesson after the other (CI time)."""
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        for relative in map(Path, lessons):
-            if relative not in self.futures and relative not in self.runs:
-                self.futures[relative] = pool.submit(self._execute, relative)
-        pool.shutdown(wait=False)
 
     def get(self, relative):
-        """The Run of the notebook at ``relative`` (a path under lessons/), executing it the first time (or
-        waiting for its run in the background)."""
+        """The Run of the notebook at ``relative`` (a path under lessons/), executing it the first time."""
         relative = Path(relative)
         if relative not in self.runs:
-            future = self.futures.get(relative)
-            self.runs[relative] = future.result() if future is not None else self._execute(relative)
+            self.runs[relative] = self._execute(relative)
         return self.runs[relative]
 
     def all(self):
