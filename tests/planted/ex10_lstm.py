@@ -12,7 +12,6 @@ MISTAKES = {
                           "the input gate's and the candidate's blocks are swapped"),
     "forget-path-dropped": ([("dprev_c = dc * f", "dprev_c = np.zeros_like(dc)")],
                             "the forget gate's path through c is missing"),
-    "forget-gate-not-applied": ([("dprev_c = dc * f", "dprev_c = dc")], "dprev_c is dc itself"),
     "no-tanh-c-in-do": ([("do = dnext_h * tanh_c", "do = dnext_h")],
                         "tanh(c) is missing in the output gate's gradient"),
     "no-tanh-derivative-in-dc": ([("dc = dnext_c + dnext_h * o * (1 - tanh_c ** 2)", "dc = dnext_c + dnext_h * o")],
@@ -23,8 +22,6 @@ MISTAKES = {
                              "sigmoid's derivative is written as s instead of s (1 - s)"),
     "tanh-derivative-1-g": ([("dg * (1 - g ** 2)", "dg * (1 - g)")],
                             "tanh's derivative for the candidate is written as (1 - g)"),
-    "dwx-transposed": ([("dWx = x.T @ da", "dWx = da.T @ x")], "dWx is transposed"),
-    "db-not-summed": ([("db = da.sum(axis=0)", "db = da")], "db is not summed over the batch"),
     "step-delegates-to-miniae": ([("    ### BEGIN SOLUTION\n    # next_h = o * tanh(next_c)",
                                    "    ### BEGIN SOLUTION\n    return lstm_step_backward(dnext_h, dnext_c, cache)\n"
                                    "    # next_h = o * tanh(next_c)"),
