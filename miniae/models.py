@@ -88,11 +88,13 @@ class Model:
         """[(prefix, part), ...]: the objects holding ``params``/``grads`` dicts, in order."""
         raise NotImplementedError
 
-    def gather_parameters(self):
+    def gather_parameters(self, theta=None):
         """Make ``theta`` and ``grad`` and turn every layer's params and grads into views of them.
 
         The layers' current values are copied into theta; grad starts at zero.  The first
         layer that reads the data is told not to compute dL/dx (``input_grad = False``).
+        ``theta``: another model's parameter vector to share instead (a replica of that model,
+        miniae.parallel): the layers become views of it and its values are kept.
         """
         leaves, seen = [], set()
         for _, part in self.parts():
@@ -103,13 +105,18 @@ class Model:
         values = [value for leaf in leaves for value in leaf.params.values()]
         dtype = values[0].dtype if values else np.dtype(np.float64)
         size = sum(value.size for value in values)
-        self.theta = np.empty(size, dtype=dtype)
+        shared = theta is not None
+        if shared and (theta.shape != (size,) or theta.dtype != dtype):
+            raise ValueError(f"theta of shape {theta.shape} and dtype {theta.dtype} cannot hold this model's "
+                             f"{size} parameters of dtype {dtype}")
+        self.theta = theta if shared else np.empty(size, dtype=dtype)
         self.grad = np.zeros(size, dtype=dtype)
         start = 0
         for leaf in leaves:
             for key, value in list(leaf.params.items()):
                 stop = start + value.size
-                self.theta[start:stop] = value.ravel()
+                if not shared:
+                    self.theta[start:stop] = value.ravel()
                 leaf.params[key] = self.theta[start:stop].reshape(value.shape)
                 leaf.grads[key] = self.grad[start:stop].reshape(value.shape)
                 start = stop

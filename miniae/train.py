@@ -19,6 +19,7 @@ import numpy as np
 from .layers import Sequential
 from .models import Autoencoder, _activation_name
 from .optim import Adam, make_optimizer
+from .parallel import BatchSplit, check_workers
 from .pca import ordered_decay_weights
 from .penalties import OrderedWeightDecay, WeightDecay
 from .validation import DivergenceError, MiniaeInputError, check_bool, check_data, check_positive_int, check_sizes
@@ -230,7 +231,7 @@ def largest_magnitude(theta):
 
 
 def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shuffle=True,
-        callbacks=(), verbose=False):
+        callbacks=(), verbose=False, workers=None):
     """Train ``model`` on X with minibatches; returns a History.
 
     X: (n_samples, n_features), converted to the model's dtype.  ``optimizer``: an Optimizer
@@ -239,6 +240,9 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
     ``verbose``: True prints progress lines.  Shuffling draws from ``model.rng``.
     Divergence (see ``Divergence``) stops training with a DivergenceError naming the epoch,
     the model left with finite weights.
+    ``workers``: threads each batch is split over (see miniae.parallel; the same gradient, its
+    sums in another order).  None splits a convolutional model's batches over the BLAS threads
+    where that was measured to pay (big enough images and batches), else keeps one; 1 never splits.
     """
     X = model.validate(X, "X")
     epochs = check_positive_int(epochs, "epochs")
@@ -257,6 +261,7 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
         callback.total_epochs = epochs
         callback.on_train_begin()
     divergence = Divergence(model, optimizer)
+    split = BatchSplit(model, check_workers(model, workers, batch_size))
     n = X.shape[0]
     try:
         for epoch in range(1, epochs + 1):
@@ -265,11 +270,11 @@ def fit(model, X, epochs=10, batch_size=64, optimizer=None, validation=None, shu
             divergence.start_epoch()
             order = model.rng.permutation(n) if shuffle else np.arange(n)
             total, term_sums = 0.0, {}
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught by value
+            with np.errstate(over="ignore", invalid="ignore"), split:  # divergence is caught by value
                 for start in range(0, n, batch_size):
                     batch = X[order[start:start + batch_size]]
                     try:
-                        loss = model.loss_and_grads(batch)
+                        loss = split.loss_and_grads(batch)  # model.loss_and_grads(batch), maybe on threads
                     except DivergenceError:  # a loss that met non-finite predictions says so itself
                         loss = math.nan
                     divergence.check_batch(loss, epoch, start)
