@@ -92,9 +92,10 @@ class Model:
         """Make ``theta`` and ``grad`` and turn every layer's params and grads into views of them.
 
         The layers' current values are copied into theta; grad starts at zero.  The first
-        layer that reads the data is told not to compute dL/dx (``input_grad = False``).
-        ``theta``: another model's parameter vector to share instead (a replica of that model,
-        miniae.parallel): the layers become views of it and its values are kept.
+        layer that reads the data is told not to compute dL/dx (``input_grad = False``), and so
+        is each layer after it up to the first with parameters.  ``theta``: another model's
+        parameter vector to share instead (a replica of that model, miniae.parallel): the
+        layers become views of it and its values are kept.
         """
         leaves, seen = [], set()
         for _, part in self.parts():
@@ -120,10 +121,19 @@ class Model:
                 leaf.params[key] = self.theta[start:stop].reshape(value.shape)
                 leaf.grads[key] = self.grad[start:stop].reshape(value.shape)
                 start = stop
+        # the data's gradient is never used: the layer that reads the data skips dL/dx, and so does each
+        # layer after it up to the first with parameters (a conv model's Reshape, then its first Conv2D)
         first = self.first_layer()
+        skip = []
+        for leaf in leaves[leaves.index(first):] if first in leaves else []:
+            if not hasattr(leaf, "input_grad"):
+                break
+            skip.append(leaf)
+            if leaf.params:
+                break
         for leaf in leaves:
             if hasattr(leaf, "input_grad"):
-                leaf.input_grad = leaf is not first
+                leaf.input_grad = not any(leaf is skipped for skipped in skip)
 
     def first_layer(self):
         """The layer that reads the data (its dL/dx is never needed), or None."""

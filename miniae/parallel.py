@@ -5,10 +5,11 @@ the batch's parts, and so is its gradient::
 
     L = (1/n) sum_i l_i = sum_k (n_k / n) L_k,        dL/dtheta = sum_k (n_k / n) dL_k/dtheta
 
-``BatchSplit`` runs ``loss_and_grads`` on the parts at once, one thread and one replica of the model
-each (the replicas share the model's ``theta`` and each has its own ``grad``), then adds the parts'
-gradients into the model's ``grad`` with those weights.  The optimizer then steps ``theta`` as
-always.  Nothing in a layer changes: each replica runs the textbook forward and backward.
+``BatchSplit`` runs ``loss_and_grads`` on the parts at once, one thread each: the model itself on the
+calling thread, replicas of it on the others (they share the model's ``theta`` and each has its own
+``grad``), then adds the parts' gradients into the model's ``grad`` with those weights.  The
+optimizer then steps ``theta`` as always.  Nothing in a layer changes: each part runs the textbook
+forward and backward.
 
 Why threads help, and where (benchmarks/findings.md): NumPy releases the GIL inside its loops, but
 one call runs on one core.  A convolution's im2col, col2im, padding and pooling are such calls, so
@@ -27,7 +28,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .layers import Conv2D, ConvTranspose2D
 from .losses import BCE, MSE
@@ -39,9 +40,21 @@ from .validation import MiniaeInputError, check_positive_int
 MIN_PART_SIZE = 2 ** 13
 
 
+_controller = None
+
+
+def loaded_blas():
+    """threadpoolctl's handle on the BLAS libraries loaded in this process, found once (finding
+    them takes milliseconds; reading or setting their thread counts through it does not)."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.select(user_api="blas")
+
+
 def blas_threads():
-    """The number of threads the loaded BLAS uses now (threadpoolctl), 1 if none is found."""
-    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+    """The number of threads the loaded BLAS uses now, 1 if none is found."""
+    return max((library.num_threads for library in loaded_blas().lib_controllers), default=1)
 
 
 def why_not_splittable(model):
@@ -92,7 +105,18 @@ def check_workers(model, workers, batch_size):
 def replica(model):
     """A copy of ``model`` whose layers are views of the model's own ``theta`` (so it sees every
     optimizer step) with a ``grad`` of its own."""
-    twin = copy.deepcopy(model)
+    from .models import leaf_layers
+
+    # what a layer kept of its last batch (x, cols, ...) is not copied: the replica's forward makes its
+    # own (the 28 x 28 conv AE keeps 32 MB of them: 13-58 ms a copy)
+    memo = {}
+    for _, part in model.parts():
+        for layer in leaf_layers(part):
+            parameters = {id(value) for value in (*layer.params.values(), *layer.grads.values())}
+            for value in vars(layer).values():
+                if isinstance(value, np.ndarray) and id(value) not in parameters:
+                    memo[id(value)] = None
+    twin = copy.deepcopy(model, memo)
     twin.gather_parameters(theta=model.theta)
     return twin
 
@@ -114,9 +138,10 @@ class BatchSplit:
         # `graded` watch) sees only its own thread: while one watches, the batch stays on it
         watched = sys.getprofile() is not None or sys.gettrace() is not None
         if self.workers > 1 and not watched:
-            self.replicas = [replica(self.model) for _ in range(self.workers)]
-            self.limits = threadpool_limits(limits=1, user_api="blas")
-            self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="miniae-split")
+            # the calling thread runs the first part on the model itself, the pool the others on replicas
+            self.replicas = [self.model] + [replica(self.model) for _ in range(self.workers - 1)]
+            self.limits = loaded_blas().limit(limits=1)
+            self.pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="miniae-split")
         return self
 
     def __exit__(self, *exc_info):
@@ -135,13 +160,16 @@ class BatchSplit:
             with np.errstate(**errors):
                 return twin.loss_and_grads(part)
 
-        runs = [self.pool.submit(run, twin, part) for twin, part in zip(self.replicas, parts)]
-        wait(runs)  # every part ends before an error is raised: no replica is still running at the next batch
-        losses = [run.result() for run in runs]
+        others = [self.pool.submit(run, twin, part) for twin, part in zip(self.replicas[1:], parts[1:])]
+        try:
+            losses = [run(self.replicas[0], parts[0])]
+        finally:
+            wait(others)  # every part ends before an error is raised: no replica still runs at the next batch
+        losses += [other.result() for other in others]
         weights = [len(part) / len(X) for part in parts]
         # dL/dtheta = sum_k (n_k / n) dL_k/dtheta
-        grad = self.model.grad
-        np.multiply(self.replicas[0].grad, weights[0], out=grad)
+        grad = self.model.grad  # holds the first part's gradient (the model ran it)
+        grad *= weights[0]
         for twin, weight in zip(self.replicas[1:len(parts)], weights[1:]):
             grad += weight * twin.grad
         terms = [twin.last_terms for twin in self.replicas[:len(parts)]]

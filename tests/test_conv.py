@@ -153,6 +153,18 @@ def test_first_layer_skips_input_gradient():
         assert np.any(layer.grads["W"] != 0)
 
 
+def test_a_model_skips_the_data_gradient_up_to_its_first_weights():
+    model = ma.Autoencoder.conv((1, 8, 8), channels=(2, 3), code_size=4, rng=0)
+    layers = model.encoder.layers + model.decoder.layers
+    skipping = [type(layer).__name__ for layer in layers if getattr(layer, "input_grad", True) is False]
+    assert skipping == ["Reshape", "Conv2D"]  # the Reshape reads the data, the Conv2D's dx would only reach it
+    X = np.random.default_rng(0).uniform(size=(3, 64))
+    model.loss_and_grads(X)
+    assert model.encoder.layers[1].backward(np.ones((3, 2, 8, 8))) is None
+    dense = ma.Autoencoder.mirrored([6, 4, 2], rng=0)
+    assert [layer.input_grad for layer in dense.encoder.layers if hasattr(layer, "input_grad")] == [False, True]
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: Conv2D(0, 2, 3), "in_channels"),
     (lambda: Conv2D(1, 2, 3, stride=0), "stride"),

@@ -71,6 +71,16 @@ def test_a_replica_shares_theta_and_owns_its_grad():
     assert not np.any(model.grad)  # the replica's backward wrote its own grad only
 
 
+def test_a_replica_does_not_copy_what_the_layers_kept_of_the_last_batch():
+    model = conv_model()
+    model.loss_and_grads(images(8))
+    twin = parallel.replica(model)
+    conv = twin.encoder.layers[1]
+    assert conv.cols is None and model.encoder.layers[1].cols is not None
+    twin.loss_and_grads(images(3))  # its own forward makes its own
+    assert conv.cols.shape[0] == 3 * 8 * 8
+
+
 def test_gather_parameters_refuses_a_theta_that_does_not_fit():
     model = conv_model()
     with pytest.raises(ValueError, match="cannot hold"):
