@@ -34,9 +34,18 @@ def blas_thread_counts():
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize("build", [lambda: conv_model(), lambda: conv_model(up="transpose"),
-                                   lambda: ma.Autoencoder.mirrored([64, 16, 4], output="sigmoid", loss="bce", rng=0)],
-                         ids=["conv-upsample", "conv-transpose", "dense-bce"])
+def conv1d_model():
+    from miniae.layers import Conv1D, Dense, Flatten, ReLU, Reshape, Sequential
+    encoder = Sequential(Reshape((1, 64)), Conv1D(1, 3, 5, stride=2, padding=2, rng=0), ReLU(), Flatten(),
+                         Dense(96, 4, rng=0))
+    decoder = Sequential(Dense(4, 64, rng=0))
+    return ma.Autoencoder(encoder, decoder, rng=0)
+
+
+@pytest.mark.parametrize("build", [lambda: conv_model(), lambda: conv_model(up="transpose"), conv1d_model,
+                                   lambda: ma.Autoencoder.mirrored([64, 16, 4], output="sigmoid", loss="bce", rng=0),
+                                   lambda: ma.Autoencoder.sequence(8, 8, hidden=5, code_size=3, rng=0)],
+                         ids=["conv-upsample", "conv-transpose", "conv1d", "dense-bce", "lstm"])
 @pytest.mark.parametrize("rows, workers", [(8, 2), (7, 2), (7, 3), (2, 3)])
 def test_split_gives_the_gradient_of_one_pass(build, rows, workers):
     model = build()
@@ -199,6 +208,23 @@ def test_auto_splits_only_where_it_pays_and_is_safe(monkeypatch):
     assert parallel.auto_workers(mine, 64) == 1
     monkeypatch.setattr(parallel, "blas_threads", lambda: 1)
     assert parallel.auto_workers(big, 64) == 1
+
+
+def test_fit_splits_a_big_conv_model_by_itself(monkeypatch):
+    monkeypatch.setattr(parallel, "blas_threads", lambda: 2)
+    threads = set()
+    step = ma.Autoencoder.loss_and_grads
+
+    def watched_step(self, X):
+        threads.add(threading.get_ident())
+        return step(self, X)
+    monkeypatch.setattr(ma.Autoencoder, "loss_and_grads", watched_step)  # still the class's own step
+    model = ma.Autoencoder.conv((1, 28, 28), channels=(2, 4), code_size=4, rng=0, dtype=np.float32)
+    ma.fit(model, images(64, size=28).astype(np.float32), epochs=1, batch_size=64)
+    assert len(threads) == 2
+    threads.clear()
+    ma.fit(model, images(64, size=28).astype(np.float32), epochs=1, batch_size=64, workers=1)
+    assert threads == {threading.get_ident()}
 
 
 def test_blas_threads_reads_the_limit():
