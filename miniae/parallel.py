@@ -72,8 +72,9 @@ def why_not_splittable(model):
         return f"its loss {model.loss!r} is not one of miniae's means over the samples"
     for _, part in model.parts():
         for layer in leaf_layers(part):
-            if not type(layer).__module__.startswith("miniae."):
-                return f"its layer {type(layer).__name__} is not one of miniae's own (yours runs on your thread)"
+            for inner in (layer, getattr(layer, "layer", None)):  # and the layer a TimeDistributed wraps
+                if inner is not None and not type(inner).__module__.startswith("miniae."):
+                    return f"its layer {type(inner).__name__} is not one of miniae's own (yours runs on your thread)"
     return None
 
 

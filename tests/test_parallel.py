@@ -238,7 +238,19 @@ def test_bad_workers_are_refused_by_name(workers):
         ma.fit(conv_model(), images(16), epochs=1, workers=workers)
 
 
+def wrapped_user_layer_model():
+    from miniae.layers import Dense
+
+    class MyDense(Dense):
+        pass
+    model = ma.Autoencoder.sequence(8, 8, hidden=5, code_size=3, rng=0)  # rows of 64, as images(16)
+    model.decoder.layers[2].layer = MyDense(5, 8, rng=0)
+    model.gather_parameters()
+    return model
+
+
 @pytest.mark.parametrize("build, reason", [
+    (wrapped_user_layer_model, "MyDense"),
     (lambda: conv_model(noise="gaussian"), "noise"),
     (lambda: conv_model(penalties=[KLSparsity(0.05, 1.0)]), "penalty"),
     (lambda: ma.VAE.mirrored([64, 16, 4], rng=0), "VAE"),
