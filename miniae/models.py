@@ -88,6 +88,16 @@ class Model:
         """[(prefix, part), ...]: the objects holding ``params``/``grads`` dicts, in order."""
         raise NotImplementedError
 
+    def leaves(self):
+        """Every layer of every part, Sequentials opened up, in order; a layer used twice once."""
+        leaves, seen = [], set()
+        for _, part in self.parts():
+            for leaf in leaf_layers(part):
+                if id(leaf) not in seen:  # a layer used twice owns one slice of theta
+                    seen.add(id(leaf))
+                    leaves.append(leaf)
+        return leaves
+
     def gather_parameters(self, theta=None):
         """Make ``theta`` and ``grad`` and turn every layer's params and grads into views of them.
 
@@ -97,12 +107,7 @@ class Model:
         parameter vector to share instead (a replica of that model, miniae.parallel): the
         layers become views of it and its values are kept.
         """
-        leaves, seen = [], set()
-        for _, part in self.parts():
-            for leaf in leaf_layers(part):
-                if id(leaf) not in seen:  # a layer used twice owns one slice
-                    seen.add(id(leaf))
-                    leaves.append(leaf)
+        leaves = self.leaves()
         values = [value for leaf in leaves for value in leaf.params.values()]
         dtype = values[0].dtype if values else np.dtype(np.float64)
         size = sum(value.size for value in values)

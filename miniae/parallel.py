@@ -60,7 +60,7 @@ def blas_threads():
 def why_not_splittable(model):
     """None if ``model.loss_and_grads`` on a batch is the size-weighted mean of it on the batch's
     parts, computed safely on threads; otherwise the reason, in words."""
-    from .models import Autoencoder, leaf_layers
+    from .models import Autoencoder
 
     if not isinstance(model, Autoencoder) or type(model).loss_and_grads is not Autoencoder.loss_and_grads:
         return f"{type(model).__name__} has its own training step"  # e.g. the VAE's sampling
@@ -70,21 +70,17 @@ def why_not_splittable(model):
         return "a penalty may read the whole batch (sparsity's KL reads its mean activation)"
     if type(model.loss) not in (MSE, BCE):
         return f"its loss {model.loss!r} is not one of miniae's means over the samples"
-    for _, part in model.parts():
-        for layer in leaf_layers(part):
-            for inner in (layer, getattr(layer, "layer", None)):  # and the layer a TimeDistributed wraps
-                if inner is not None and not type(inner).__module__.startswith("miniae."):
-                    return f"its layer {type(inner).__name__} is not one of miniae's own (yours runs on your thread)"
+    for layer in model.leaves():
+        for inner in (layer, getattr(layer, "layer", None)):  # and the layer a TimeDistributed wraps
+            if inner is not None and not type(inner).__module__.startswith("miniae."):
+                return f"its layer {type(inner).__name__} is not one of miniae's own (yours runs on your thread)"
     return None
 
 
 def auto_workers(model, batch_size):
     """How many threads ``fit`` splits each batch over when it is not told: the BLAS thread count
     for a convolutional model whose parts each hold at least MIN_PART_SIZE numbers, else 1."""
-    from .models import leaf_layers
-
-    convolutional = any(isinstance(layer, (Conv2D, ConvTranspose2D))
-                        for _, part in model.parts() for layer in leaf_layers(part))
+    convolutional = any(isinstance(layer, (Conv2D, ConvTranspose2D)) for layer in model.leaves())
     if not convolutional or why_not_splittable(model) is not None:
         return 1
     return max(1, min(blas_threads(), batch_size * model.n_features // MIN_PART_SIZE))
@@ -106,17 +102,14 @@ def check_workers(model, workers, batch_size):
 def replica(model):
     """A copy of ``model`` whose layers are views of the model's own ``theta`` (so it sees every
     optimizer step) with a ``grad`` of its own."""
-    from .models import leaf_layers
-
     # what a layer kept of its last batch (x, cols, ...) is not copied: the replica's forward makes its
     # own (the 28 x 28 conv AE keeps 32 MB of them: 13-58 ms a copy)
     memo = {}
-    for _, part in model.parts():
-        for layer in leaf_layers(part):
-            parameters = {id(value) for value in (*layer.params.values(), *layer.grads.values())}
-            for value in vars(layer).values():
-                if isinstance(value, np.ndarray) and id(value) not in parameters:
-                    memo[id(value)] = None
+    for layer in model.leaves():
+        parameters = {id(value) for value in (*layer.params.values(), *layer.grads.values())}
+        for value in vars(layer).values():
+            if isinstance(value, np.ndarray) and id(value) not in parameters:
+                memo[id(value)] = None
     twin = copy.deepcopy(model, memo)
     twin.gather_parameters(theta=model.theta)
     return twin
